@@ -1,0 +1,59 @@
+namespace Joinery.Contracts;
+
+// Every message carries SignupId: the saga correlates on it and every consumer is idempotent by it.
+
+/// <summary>Published by the gateway once a visitor's signup is accepted.</summary>
+public record SignupRequested(Guid SignupId, string Name, string Email, string NormalizedEmail, DateTimeOffset RequestedAt);
+
+/// <summary>The store recorded the signup.</summary>
+public record SignupStored(Guid SignupId);
+
+/// <summary>The store could not record the signup and never will (a permanent failure).</summary>
+public record SignupStoreFailed(Guid SignupId, string Reason);
+
+/// <summary>The CRM holds the contact. <paramref name="Created"/> says whether this signup created it, which decides compensation.</summary>
+public record ContactSynced(Guid SignupId, string? ContactId, bool Created, bool Skipped);
+
+/// <summary>The CRM refused the contact permanently.</summary>
+public record ContactSyncFailed(Guid SignupId, string Reason);
+
+/// <summary>Sent by the saga once the record and the CRM contact exist: the invite cannot be undone, so it goes last.</summary>
+public record InviteToSlack(Guid SignupId, string Name, string Email);
+
+/// <summary>Slack accepted the invite, or the person was already invited or a member (both count as success).</summary>
+public record SlackInvited(Guid SignupId, string Outcome);
+
+/// <summary>Slack refused the invite permanently.</summary>
+public record SlackInviteFailed(Guid SignupId, string Reason);
+
+/// <summary>Compensation: remove a CRM contact that this signup created.</summary>
+public record DeleteContact(Guid SignupId, string ContactId);
+
+/// <summary>The CRM contact created by this signup is gone.</summary>
+public record ContactDeleted(Guid SignupId);
+
+/// <summary>Compensation: mark the stored record failed; records are never silently deleted.</summary>
+public record MarkSignupFailed(Guid SignupId, string Reason);
+
+/// <summary>The stored record now says failed.</summary>
+public record SignupMarkedFailed(Guid SignupId);
+
+/// <summary>Outcome names carried by <see cref="SlackInvited"/>.</summary>
+public static class SlackOutcomes
+{
+    public const string Invited = "Invited";
+    public const string AlreadyInvited = "AlreadyInvited";
+    public const string AlreadyMember = "AlreadyMember";
+    public const string Skipped = "Skipped";
+}
+
+/// <summary>Queues that commands are sent to; the consumers' definitions use the same names.</summary>
+public static class QueueNames
+{
+    public const string StoreSignup = "store-signup";
+    public const string MarkSignupFailed = "mark-signup-failed";
+    public const string SyncContact = "sync-contact";
+    public const string DeleteContact = "delete-contact";
+    public const string InviteToSlack = "invite-to-slack";
+    public const string SignupSaga = "signup-state";
+}
