@@ -1,0 +1,44 @@
+using MassTransit;
+
+namespace Joinery.Gateway.Saga;
+
+/// <summary>One signup's progress. Finished instances are kept: they are the audit trail and the status API's source.</summary>
+public sealed class SignupState : SagaStateMachineInstance, ISagaVersion
+{
+    public Guid CorrelationId { get; set; }
+    public int Version { get; set; }
+    public string CurrentState { get; set; } = "Initial";
+
+    /// <summary>True once SignupRequested arrived; step outcomes may arrive before it.</summary>
+    public bool Requested { get; set; }
+    public string? Name { get; set; }
+    public string? Email { get; set; }
+    public string? NormalizedEmail { get; set; }
+
+    public string StoreStatus { get; set; } = StepStatus.Pending;
+    public string? StoreDetail { get; set; }
+    public string CrmStatus { get; set; } = StepStatus.Pending;
+    public string? CrmDetail { get; set; }
+    public string? CrmContactId { get; set; }
+    /// <summary>Only a contact this signup created is deleted on compensation.</summary>
+    public bool CrmCreated { get; set; }
+    public string SlackStatus { get; set; } = StepStatus.Pending;
+    public string? SlackDetail { get; set; }
+
+    public string? FailureReason { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+public static class StepStatus
+{
+    public const string Pending = "Pending";
+    public const string Running = "Running";
+    public const string Done = "Done";
+    public const string Skipped = "Skipped";
+    public const string Failed = "Failed";
+    public const string Compensating = "Compensating";
+    public const string Compensated = "Compensated";
+
+    public static bool IsSettled(string status) => status is Done or Skipped;
+}

@@ -1,0 +1,34 @@
+using Joinery.Contracts;
+using MassTransit;
+
+namespace Joinery.Gateway.Saga;
+
+public sealed class SignupStateDefinition : SagaDefinition<SignupState>
+{
+    public SignupStateDefinition()
+    {
+        EndpointName = QueueNames.SignupSaga;
+        ConcurrentMessageLimit = 32;
+    }
+
+    protected override void ConfigureSaga(IReceiveEndpointConfigurator endpointConfigurator, ISagaConfigurator<SignupState> sagaConfigurator,
+        IRegistrationContext context)
+    {
+        // Lost version races (ConcurrencyException) and two first messages inserting at once (a duplicate key) both
+        // succeed on a fresh load; the retry must wrap the outbox so nothing is sent for an attempt that did not save.
+        endpointConfigurator.UseMessageRetry(r => r.Intervals(10, 25, 50, 100, 200, 400, 800, 1600));
+        endpointConfigurator.UseInMemoryOutbox(context);
+
+        // One message per signup at a time within this instance: most races never happen, the retry covers the rest.
+        var partition = endpointConfigurator.CreatePartitioner(ConcurrentMessageLimit ?? 32);
+        sagaConfigurator.Message<SignupRequested>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
+        sagaConfigurator.Message<SignupStored>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
+        sagaConfigurator.Message<SignupStoreFailed>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
+        sagaConfigurator.Message<ContactSynced>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
+        sagaConfigurator.Message<ContactSyncFailed>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
+        sagaConfigurator.Message<SlackInvited>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
+        sagaConfigurator.Message<SlackInviteFailed>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
+        sagaConfigurator.Message<ContactDeleted>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
+        sagaConfigurator.Message<SignupMarkedFailed>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
+    }
+}

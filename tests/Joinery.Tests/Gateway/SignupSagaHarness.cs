@@ -1,0 +1,60 @@
+using Joinery.Gateway.Saga;
+using Joinery.Gateway.SagaRepository;
+using Joinery.ServiceDefaults;
+using Joinery.Tests.Support;
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Joinery.Tests.Gateway;
+
+/// <summary>The saga on MassTransit's test harness, with the repository a test class chooses.</summary>
+public sealed class SignupSagaHarness : IAsyncDisposable
+{
+    readonly ServiceProvider _provider;
+
+    SignupSagaHarness(ServiceProvider provider)
+    {
+        _provider = provider;
+        Harness = provider.GetRequiredService<ITestHarness>();
+        Saga = Harness.GetSagaStateMachineHarness<SignupStateMachine, SignupState>();
+        Loader = provider.GetRequiredService<ILoadSagaRepository<SignupState>>();
+    }
+
+    public ITestHarness Harness { get; }
+    public ISagaStateMachineTestHarness<SignupStateMachine, SignupState> Saga { get; }
+    public ILoadSagaRepository<SignupState> Loader { get; }
+
+    /// <param name="database">null for MassTransit's in-memory repository, else our SQLite repository on that file.</param>
+    public static async Task<SignupSagaHarness> Start(SqliteDatabase? database)
+    {
+        var provider = new ServiceCollection()
+            .AddSingleton(TimeProvider.System)
+            .AddMassTransitTestHarness(x =>
+            {
+                if (database is not null)
+                    x.SetSagaRepositoryProvider(new SqliteSagaRepositoryRegistrationProvider(database));
+                x.AddSagaStateMachine<SignupStateMachine, SignupState, SignupStateDefinition>();
+            })
+            .BuildServiceProvider(true);
+        var harness = new SignupSagaHarness(provider);
+        await harness.Harness.Start();
+        return harness;
+    }
+
+    public Task Publish<T>(T message) where T : class => Harness.Bus.Publish(message);
+
+    public Task<SignupState> WaitFor(Guid id, Func<SignupState, bool> condition, string what) =>
+        Eventually.Get(async () => await Loader.Load(id), s => s is not null && condition(s), TimeSpan.FromSeconds(15), what)!;
+
+    public Task<SignupState> WaitForState(Guid id, string state) => WaitFor(id, s => s.CurrentState == state, $"state {state}");
+
+    public int SentCount<T>(Func<T, bool> filter) where T : class =>
+        Harness.Sent.Select<T>().Count(x => filter(x.Context.Message));
+
+    public async ValueTask DisposeAsync()
+    {
+        await Harness.Stop();
+        await _provider.DisposeAsync();
+    }
+}
