@@ -14,15 +14,24 @@ public static class GatewayServiceExtensions
     public static IHostApplicationBuilder AddGatewayService(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
-        var database = SqliteDatabase.For(builder.Configuration, "gateway");
-        var sagaStore = new SqliteSagaStore<SignupState>(database);
-        builder.Services.AddSingleton(sagaStore);
-        builder.Services.AddSingleton<ISignupLedger>(new SqliteSignupLedger(database));
+        ISagaStore<SignupState> sagas;
+        if (builder.AddMongoDatabase("gateway") is { } mongo)
+        {
+            sagas = new MongoSagaStore<SignupState>(mongo);
+            builder.Services.AddSingleton<ISignupLedger>(new MongoSignupLedger(mongo));
+        }
+        else
+        {
+            var database = SqliteDatabase.For(builder.Configuration, "gateway");
+            sagas = new SqliteSagaStore<SignupState>(database);
+            builder.Services.AddSingleton<ISignupLedger>(new SqliteSignupLedger(database));
+        }
+        builder.Services.AddSingleton(sagas);
         builder.Services.AddHostedService<GatewayInitializer>();
 
         return builder.AddMessagingModule("gateway", bus =>
             bus.AddSagaStateMachine<SignupStateMachine, SignupState, SignupStateDefinition>()
-                .SqliteRepository(database));
+                .StoreRepository(sagas));
     }
 
     public static WebApplication MapGateway(this WebApplication app)
@@ -34,12 +43,12 @@ public static class GatewayServiceExtensions
 }
 
 /// <summary>Creates the gateway's tables before the bus starts delivering to the saga.</summary>
-sealed class GatewayInitializer(ISignupLedger ledger, SqliteSagaStore<SignupState> sagas) : IHostedService
+sealed class GatewayInitializer(ISignupLedger ledger, ISagaStore<SignupState> sagas) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await ledger.Initialize(cancellationToken);
-        await sagas.Initialize();
+        await sagas.Initialize(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -13,8 +13,9 @@ public static class StoreServiceExtensions
     public static IHostApplicationBuilder AddStoreService(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
-        var database = SqliteDatabase.For(builder.Configuration, "store");
-        builder.Services.AddSingleton<ISignupRepository>(new SqliteSignupRepository(database));
+        builder.Services.AddSingleton<ISignupRepository>(builder.AddMongoDatabase("store") is { } mongo
+            ? new MongoSignupRepository(mongo)
+            : new SqliteSignupRepository(SqliteDatabase.For(builder.Configuration, "store")));
         builder.Services.AddHostedService<StoreInitializer>();
 
         return builder.AddMessagingModule("store", bus =>

@@ -10,7 +10,7 @@ namespace Joinery.Gateway.SagaRepository;
 /// Saga instances as JSON rows, one table per saga type. The version column is the optimistic-concurrency guard:
 /// an update only lands on the row it read, so a lost race is detected rather than overwriting the winner.
 /// </summary>
-public sealed class SqliteSagaStore<TSaga> where TSaga : class, ISagaVersion
+public sealed class SqliteSagaStore<TSaga> : ISagaStore<TSaga> where TSaga : class, ISagaVersion
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
     readonly SqliteDatabase _database;
@@ -31,7 +31,9 @@ public sealed class SqliteSagaStore<TSaga> where TSaga : class, ISagaVersion
             """));
     }
 
-    public Task Initialize() => _initialized.Value;
+    public Task Initialize(CancellationToken cancellationToken = default) => _initialized.Value;
+
+    public bool IsDuplicateKey(Exception exception) => exception is SqliteException ex && SqliteDatabase.IsUniqueViolation(ex);
 
     public async Task<TSaga?> Load(Guid correlationId, CancellationToken cancellationToken = default)
     {
@@ -44,7 +46,6 @@ public sealed class SqliteSagaStore<TSaga> where TSaga : class, ISagaVersion
         return data is null ? null : JsonSerializer.Deserialize<TSaga>(data, Json);
     }
 
-    /// <summary>Inserts a new instance; a second insert of the same id throws <see cref="SqliteException"/> (a unique violation).</summary>
     public async Task Insert(TSaga saga, CancellationToken cancellationToken = default)
     {
         await Initialize();
@@ -55,9 +56,6 @@ public sealed class SqliteSagaStore<TSaga> where TSaga : class, ISagaVersion
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>
-    /// Writes <paramref name="saga"/>, whose Version the caller has already incremented, only over the row at Version - 1.
-    /// </summary>
     public async Task Update(TSaga saga, CancellationToken cancellationToken = default)
     {
         await Initialize();

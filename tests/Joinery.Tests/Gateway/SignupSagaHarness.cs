@@ -1,8 +1,8 @@
 using Joinery.Gateway.Saga;
 using Joinery.Gateway.SagaRepository;
-using Joinery.ServiceDefaults;
 using Joinery.Tests.Support;
 using MassTransit;
+using MassTransit.Configuration;
 using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -25,15 +25,15 @@ public sealed class SignupSagaHarness : IAsyncDisposable
     public ISagaStateMachineTestHarness<SignupStateMachine, SignupState> Saga { get; }
     public ILoadSagaRepository<SignupState> Loader { get; }
 
-    /// <param name="database">null for MassTransit's in-memory repository, else our SQLite repository on that file.</param>
-    public static async Task<SignupSagaHarness> Start(SqliteDatabase? database)
+    /// <param name="repository">null for MassTransit's in-memory repository, else one of ours.</param>
+    public static async Task<SignupSagaHarness> Start(ISagaRepositoryRegistrationProvider? repository)
     {
         var provider = new ServiceCollection()
             .AddSingleton(TimeProvider.System)
             .AddMassTransitTestHarness(x =>
             {
-                if (database is not null)
-                    x.SetSagaRepositoryProvider(new SqliteSagaRepositoryRegistrationProvider(database));
+                if (repository is not null)
+                    x.SetSagaRepositoryProvider(repository);
                 x.AddSagaStateMachine<SignupStateMachine, SignupState, SignupStateDefinition>();
             })
             .BuildServiceProvider(true);

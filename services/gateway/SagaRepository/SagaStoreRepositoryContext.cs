@@ -2,16 +2,14 @@ using MassTransit;
 using MassTransit.Context;
 using MassTransit.Middleware;
 using MassTransit.Saga;
-using Microsoft.Data.Sqlite;
-using Joinery.ServiceDefaults;
 
 namespace Joinery.Gateway.SagaRepository;
 
 /// <summary>The repository as one message sees it: MassTransit's saga pipeline loads, inserts and saves through this.</summary>
-public sealed class SqliteSagaRepositoryContext<TSaga, TMessage>(
-    SqliteSagaStore<TSaga> store,
+public sealed class SagaStoreRepositoryContext<TSaga, TMessage>(
+    ISagaStore<TSaga> store,
     ConsumeContext<TMessage> message,
-    ISagaConsumeContextFactory<SqliteSagaStore<TSaga>, TSaga> factory)
+    ISagaConsumeContextFactory<ISagaStore<TSaga>, TSaga> factory)
     : ConsumeContextScope<TMessage>(message), SagaRepositoryContext<TSaga, TMessage>
     where TSaga : class, ISagaVersion
     where TMessage : class
@@ -31,7 +29,7 @@ public sealed class SqliteSagaRepositoryContext<TSaga, TMessage>(
         {
             await store.Insert(instance, CancellationToken);
         }
-        catch (SqliteException ex) when (SqliteDatabase.IsUniqueViolation(ex))
+        catch (Exception ex) when (store.IsDuplicateKey(ex))
         {
             // Another message created it first; returning null tells MassTransit to load that one instead.
             return null!;
@@ -64,7 +62,7 @@ public sealed class SqliteSagaRepositoryContext<TSaga, TMessage>(
 }
 
 /// <summary>The repository outside a message: status look-ups by id and queries.</summary>
-public sealed class SqliteSagaRepositoryContext<TSaga>(SqliteSagaStore<TSaga> store, CancellationToken cancellationToken)
+public sealed class SagaStoreRepositoryContext<TSaga>(ISagaStore<TSaga> store, CancellationToken cancellationToken)
     : BasePipeContext(cancellationToken), QuerySagaRepositoryContext<TSaga>, LoadSagaRepositoryContext<TSaga>
     where TSaga : class, ISagaVersion
 {

@@ -1,0 +1,31 @@
+using Joinery.Gateway.Saga;
+using Joinery.Tests.Support;
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Joinery.Tests.Gateway;
+
+/// <summary>The gateway in memory: its real API and saga, MassTransit's test harness in place of RabbitMQ.</summary>
+public sealed class GatewayApiFactory : WebApplicationFactory<SignupStateMachine>
+{
+    readonly TempDirectory _directory = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Persistence:DataDirectory", _directory.Path);
+        builder.UseSetting("Messaging:Transport", "InMemory");
+        builder.ConfigureTestServices(services => services.AddMassTransitTestHarness());
+    }
+
+    public ITestHarness Harness => Services.GetRequiredService<ITestHarness>();
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        _directory.Dispose();
+    }
+}

@@ -1,0 +1,103 @@
+using Joinery.Gateway.Persistence;
+using Joinery.ServiceDefaults;
+using Joinery.Tests.Support;
+
+namespace Joinery.Tests.Gateway;
+
+/// <summary>What every adapter of the gateway's ledger must do.</summary>
+public abstract class SignupLedgerContract : IAsyncLifetime
+{
+    ISignupLedger? _ledger;
+    protected abstract ISignupLedger? CreateLedger();
+    protected virtual Task Cleanup() => Task.CompletedTask;
+    ISignupLedger Ledger => MongoTestDatabase.Require(_ledger);
+
+    public async Task InitializeAsync()
+    {
+        _ledger = CreateLedger();
+        if (_ledger is not null)
+            await _ledger.Initialize();
+    }
+
+    public Task DisposeAsync() => Cleanup();
+
+    static string Email() => $"{Guid.NewGuid():N}@example.com";
+    static Task<bool> Never(Guid _) => Task.FromResult(false);
+    static Task<bool> Always(Guid _) => Task.FromResult(true);
+
+    [SkippableFact]
+    public async Task Should_accept_a_new_email()
+    {
+        var id = Guid.NewGuid();
+        Assert.Equal((id, true), await Ledger.Accept(id, Email(), Never));
+        Assert.True(await Ledger.Contains(id));
+        Assert.False(await Ledger.Contains(Guid.NewGuid()));
+    }
+
+    [SkippableFact]
+    public async Task Should_return_the_live_signup_for_an_email_already_accepted()
+    {
+        var email = Email();
+        var first = Guid.NewGuid();
+        await Ledger.Accept(first, email, Never);
+        var second = Guid.NewGuid();
+        Assert.Equal((first, false), await Ledger.Accept(second, email, Never));
+        Assert.False(await Ledger.Contains(second));
+    }
+
+    [SkippableFact]
+    public async Task Should_accept_again_once_the_earlier_signup_failed()
+    {
+        var email = Email();
+        var first = Guid.NewGuid();
+        await Ledger.Accept(first, email, Never);
+        var second = Guid.NewGuid();
+        Assert.Equal((second, true), await Ledger.Accept(second, email, id => Task.FromResult(id == first)));
+        Assert.True(await Ledger.Contains(second));
+    }
+
+    [SkippableFact]
+    public async Task Should_forget_a_signup_that_could_not_be_published()
+    {
+        var email = Email();
+        var first = Guid.NewGuid();
+        await Ledger.Accept(first, email, Never);
+        await Ledger.Forget(first);
+        Assert.False(await Ledger.Contains(first));
+        var second = Guid.NewGuid();
+        Assert.Equal((second, true), await Ledger.Accept(second, email, Always));
+    }
+
+    [SkippableFact]
+    public async Task Concurrent_requests_for_one_email_should_accept_exactly_one()
+    {
+        var email = Email();
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Ledger.Accept(Guid.NewGuid(), email, Never)));
+        Assert.Single(results, r => r.IsNew);
+        Assert.Single(results.Select(r => r.SignupId).Distinct());
+    }
+}
+
+public sealed class Sqlite_signup_ledger : SignupLedgerContract
+{
+    readonly TempDirectory _directory = new();
+    protected override ISignupLedger CreateLedger() => new SqliteSignupLedger(new SqliteDatabase(_directory.File("gateway.db")));
+
+    protected override Task Cleanup()
+    {
+        _directory.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class Mongo_signup_ledger : SignupLedgerContract
+{
+    readonly MongoTestDatabase? _mongo = MongoTestDatabase.CreateIfAvailable();
+    protected override ISignupLedger? CreateLedger() => _mongo is null ? null : new MongoSignupLedger(_mongo.Database);
+
+    protected override async Task Cleanup()
+    {
+        if (_mongo is not null)
+            await _mongo.DisposeAsync();
+    }
+}

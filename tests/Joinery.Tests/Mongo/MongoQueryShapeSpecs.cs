@@ -1,0 +1,97 @@
+using Joinery.Gateway.Persistence;
+using Joinery.Gateway.Saga;
+using Joinery.Gateway.SagaRepository;
+using Joinery.Store.Persistence;
+using MongoDB.Bson;
+using MongoDB.Bson.Serialization;
+using MongoDB.Driver;
+
+namespace Joinery.Tests.Mongo;
+
+/// <summary>
+/// Renders the filters, updates and index keys the MongoDB adapters send, with the adapters' own class maps and no
+/// server, so a wrong field name or a missing guard fails here on a machine without MongoDB.
+/// </summary>
+public sealed class Rendering_the_mongodb_queries
+{
+    static Rendering_the_mongodb_queries()
+    {
+        MongoSagaStore<SignupState>.RegisterClassMap();
+        MongoSignupRepository.RegisterClassMap();
+        MongoSignupLedger.RegisterClassMap();
+    }
+
+    static BsonDocument Render<T>(FilterDefinition<T> filter) =>
+        filter.Render(new RenderArgs<T>(BsonSerializer.LookupSerializer<T>(), BsonSerializer.SerializerRegistry));
+
+    static BsonDocument Render<T>(UpdateDefinition<T> update) =>
+        update.Render(new RenderArgs<T>(BsonSerializer.LookupSerializer<T>(), BsonSerializer.SerializerRegistry)).AsBsonDocument;
+
+    static BsonDocument Render<T>(IndexKeysDefinition<T> keys) =>
+        keys.Render(new RenderArgs<T>(BsonSerializer.LookupSerializer<T>(), BsonSerializer.SerializerRegistry));
+
+    static readonly Guid Id = Guid.Parse("6f1c1a52-2a5e-4d8c-9d1e-3b0f5b7a9c11");
+
+    static BsonBinaryData StandardGuid(Guid id) => new(id, GuidRepresentation.Standard);
+
+    [Fact]
+    public void The_saga_update_should_be_guarded_by_id_and_loaded_version()
+    {
+        var rendered = Render(MongoSagaStore<SignupState>.AtVersion(Id, 4));
+        Assert.Equal(new BsonDocument { { "_id", StandardGuid(Id) }, { "Version", 4 } }, rendered);
+    }
+
+    [Fact]
+    public void The_saga_delete_should_not_remove_a_newer_version()
+    {
+        var rendered = Render(MongoSagaStore<SignupState>.NotNewerThan(Id, 4));
+        Assert.Equal(new BsonDocument { { "_id", StandardGuid(Id) }, { "Version", new BsonDocument("$lte", 4) } }, rendered);
+    }
+
+    [Fact]
+    public void Saga_ids_should_be_standard_binary_guids()
+    {
+        var rendered = Render(MongoSagaStore<SignupState>.ById(Id));
+        var id = rendered["_id"].AsBsonBinaryData;
+        Assert.Equal(BsonBinarySubType.UuidStandard, id.SubType);
+    }
+
+    [Fact]
+    public void The_signup_email_index_should_be_unique_on_the_normalized_email()
+    {
+        var index = MongoSignupRepository.EmailIndex;
+        Assert.Equal(new BsonDocument("NormalizedEmail", 1), Render(index.Keys));
+        Assert.True(index.Options.Unique);
+    }
+
+    [Fact]
+    public void Marking_a_signup_failed_should_set_status_reason_and_time_only()
+    {
+        var at = DateTimeOffset.Parse("2026-11-25T10:00:00Z");
+        var rendered = Render(MongoSignupRepository.MarkFailedUpdate("slack:invalid_email", at));
+        var set = rendered["$set"].AsBsonDocument;
+        Assert.Single(rendered.Names);
+        Assert.Equal(["Status", "FailureReason", "UpdatedAt"], set.Names);
+        Assert.Equal("Failed", set["Status"].AsString);
+        Assert.Equal("slack:invalid_email", set["FailureReason"].AsString);
+    }
+
+    [Fact]
+    public void Retiring_a_failed_email_should_only_touch_that_failed_record()
+    {
+        var failed = new SignupRecord(Id, "N", "a@example.com", "a@example.com", SignupRecord.Failed, "x", default, default);
+        var filter = Render(MongoSignupRepository.FailedHolder(failed));
+        Assert.Equal(new BsonDocument { { "_id", StandardGuid(Id) }, { "Status", "Failed" }, { "NormalizedEmail", "a@example.com" } }, filter);
+        var update = Render(MongoSignupRepository.RetireEmail(failed));
+        Assert.Equal($"a@example.com#failed:{Id}", update["$set"]["NormalizedEmail"].AsString);
+    }
+
+    [Fact]
+    public void The_ledger_should_key_on_the_email_and_index_the_signup_id()
+    {
+        var holder = Render(MongoSignupLedger.HeldBy("a@example.com", Id));
+        Assert.Equal(new BsonDocument { { "_id", "a@example.com" }, { "SignupId", StandardGuid(Id) } }, holder);
+        Assert.Equal(new BsonDocument("SignupId", 1), Render(MongoSignupLedger.SignupIdIndex.Keys));
+        Assert.True(MongoSignupLedger.SignupIdIndex.Options.Unique);
+    }
+}
