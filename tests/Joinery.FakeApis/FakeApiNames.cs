@@ -1,0 +1,16 @@
+namespace Joinery.FakeApis;
+
+/// <summary>The names the control API and the request log use for the two faked services.</summary>
+public static class FakeApiNames
+{
+    public const string Slack = "slack";
+    public const string ActiveCampaign = "activecampaign";
+
+    /// <summary>The canonical name, or null when <paramref name="name"/> is neither API.</summary>
+    public static string? Normalize(string? name) => name?.Trim().ToLowerInvariant() switch
+    {
+        Slack => Slack,
+        ActiveCampaign => ActiveCampaign,
+        _ => null,
+    };
+}
