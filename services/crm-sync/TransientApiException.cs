@@ -1,0 +1,26 @@
+namespace Joinery.CrmSync;
+
+/// <summary>
+/// The CRM could not answer now (timeout, 5xx, 408, 429, no connection). Thrown so the consumer's message retry
+/// tries again; nothing below the consumer retries, so retries are never stacked.
+/// </summary>
+public sealed class TransientApiException(string message, Exception? innerException = null)
+    : Exception(message, innerException)
+{
+    /// <summary>
+    /// Wraps a transport failure. A timeout's cancellation is described, not chained: MassTransit turns any exception
+    /// whose innermost cause is an <see cref="OperationCanceledException"/> into a ConsumerCanceledException, which
+    /// its retry would not see as transient.
+    /// </summary>
+    public static TransientApiException From(string message, Exception cause) =>
+        cause.GetBaseException() is OperationCanceledException
+            ? new TransientApiException($"{message}: timed out")
+            : new TransientApiException($"{message}: {cause.GetBaseException().Message}", cause);
+}
+
+/// <summary>The CRM refused a request that no retry will change; the message faults instead of retrying.</summary>
+public sealed class PermanentApiException(string reason)
+    : Exception($"The CRM refused the request permanently: {reason}")
+{
+    public string Reason { get; } = reason;
+}
