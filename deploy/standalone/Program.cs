@@ -5,7 +5,8 @@ using Joinery.SlackInvite;
 using Joinery.Store;
 
 // All four services in one process on the in-memory transport, SQLite under ./data: see appsettings.json.
-var builder = WebApplication.CreateBuilder(args);
+// Settings come from beside the binary; ./data is relative to where the command was run (see the csproj).
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddServiceDefaults();
 builder.AddStoreService();
 builder.AddCrmSyncService();
