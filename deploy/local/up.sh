@@ -75,7 +75,25 @@ export Slack__BaseUrl="http://127.0.0.1:$JOINERY_FAKE_PORT/api"
 export Slack__Token=xoxp-fake-token
 export Slack__TeamId=T0FAKE
 export Slack__ChannelIds=C0GENERAL
+# The fake APIs impose no rate limit unless a test sets one; the real APIs' limits (20 invites a minute) would only
+# slow local runs to a crawl. A test that wants them passes its own values through JOINERY_SERVICE_ENV_FILE.
+export Slack__InvitesPerMinute=6000
+export ActiveCampaign__RequestsPerSecond=500
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+# JOINERY_SERVICE_ENV_FILE: KEY=VALUE lines (blank lines and # comments skipped) given to every process after the
+# settings above, so they win: e.g. Slack__Strategy=Approval for one test run. Values are taken literally.
+EXTRA_ENV=()
+if [ -n "${JOINERY_SERVICE_ENV_FILE:-}" ]; then
+  [ -f "$JOINERY_SERVICE_ENV_FILE" ] || fail "JOINERY_SERVICE_ENV_FILE: $JOINERY_SERVICE_ENV_FILE does not exist"
+  while IFS= read -r line || [ -n "$line" ]; do
+    line="${line%$'\r'}"
+    [[ -z "${line//[[:space:]]/}" || "$line" =~ ^[[:space:]]*# ]] && continue
+    [[ "$line" =~ ^[A-Za-z_][A-Za-z0-9_.:-]*= ]] || fail "JOINERY_SERVICE_ENV_FILE: not a KEY=VALUE line: $line"
+    EXTRA_ENV+=("$line")
+  done <"$JOINERY_SERVICE_ENV_FILE"
+  log "passing ${#EXTRA_ENV[@]} setting(s) from $JOINERY_SERVICE_ENV_FILE to every process"
+fi
 
 start_process() {
   local name="$1" project="$2" assembly="$3" port="$4"
@@ -84,7 +102,7 @@ start_process() {
   ! port_in_use "$port" || fail "$name: port $port is already in use (another local instance? set JOINERY_*_PORT)"
   # Run from the output folder so the service finds its appsettings.json; the subshell execs, so $! is dotnet's pid.
   # ASP.NET Core's per-request logs would drown the log in health probes; warnings and errors still show.
-  (cd "$dir" && exec env "Logging__LogLevel__Microsoft.AspNetCore=${JOINERY_ASPNETCORE_LOG_LEVEL:-Warning}" \
+  (cd "$dir" && exec env "Logging__LogLevel__Microsoft.AspNetCore=${JOINERY_ASPNETCORE_LOG_LEVEL:-Warning}" ${EXTRA_ENV[@]+"${EXTRA_ENV[@]}"} \
     dotnet "$assembly.dll" --urls "http://127.0.0.1:$port") >"$LOG_DIR/$name.log" 2>&1 </dev/null &
   echo $! >"$PID_DIR/$name.pid"
   disown "$!" 2>/dev/null || true   # this shell does not report on it; down.sh stops it by pid

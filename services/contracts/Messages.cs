@@ -17,8 +17,12 @@ public record ContactSynced(Guid SignupId, string? ContactId, bool Created, bool
 /// <summary>The CRM refused the contact permanently.</summary>
 public record ContactSyncFailed(Guid SignupId, string Reason);
 
-/// <summary>Sent by the saga once the record and the CRM contact exist: the invite cannot be undone, so it goes last.</summary>
-public record InviteToSlack(Guid SignupId, string Name, string Email);
+/// <summary>
+/// Sent by the saga once the record and the CRM contact exist: the invite cannot be undone, so it goes last.
+/// <paramref name="Approved"/> is set when an admin approved the signup (the Approval strategy's second round);
+/// optional and last, so messages written before it existed still read as not approved.
+/// </summary>
+public record InviteToSlack(Guid SignupId, string Name, string Email, bool Approved = false);
 
 /// <summary>Slack accepted the invite, or the person was already invited or a member (both count as success).</summary>
 public record SlackInvited(Guid SignupId, string Outcome);
@@ -38,6 +42,18 @@ public record MarkSignupFailed(Guid SignupId, string Reason);
 /// <summary>The stored record now says failed.</summary>
 public record SignupMarkedFailed(Guid SignupId);
 
+/// <summary>slack-invite asked the admins to approve the signup (Approval strategy); the saga waits in AwaitingApproval.</summary>
+public record ApprovalRequested(Guid SignupId);
+
+/// <summary>An admin approved the signup through the gateway's admin API; the saga sends the invite, marked approved.</summary>
+public record SignupApproved(Guid SignupId, string? ApprovedBy, DateTimeOffset ApprovedAt);
+
+/// <summary>An admin rejected the signup; the saga fails it with <c>admin:rejected</c> and compensates.</summary>
+public record SignupRejected(Guid SignupId, string? Reason, string? RejectedBy, DateTimeOffset RejectedAt);
+
+/// <summary>Sent by the gateway when an admin erases a person: the store removes the record of this signup for good.</summary>
+public record ErasePerson(Guid SignupId);
+
 /// <summary>Outcome names carried by <see cref="SlackInvited"/>.</summary>
 public static class SlackOutcomes
 {
@@ -45,6 +61,10 @@ public static class SlackOutcomes
     public const string AlreadyInvited = "AlreadyInvited";
     public const string AlreadyMember = "AlreadyMember";
     public const string Skipped = "Skipped";
+    /// <summary>The workspace's shared invite link was emailed to the person (InviteLink strategy).</summary>
+    public const string InviteLinkSent = "InviteLinkSent";
+    /// <summary>An admin approved and invites the person by hand (Approval with the Manual follow-up).</summary>
+    public const string InvitedByAdmin = "InvitedByAdmin";
 }
 
 /// <summary>Queues that commands are sent to; the consumers' definitions use the same names.</summary>
@@ -52,6 +72,7 @@ public static class QueueNames
 {
     public const string StoreSignup = "store-signup";
     public const string MarkSignupFailed = "mark-signup-failed";
+    public const string ErasePerson = "erase-person";
     public const string SyncContact = "sync-contact";
     public const string DeleteContact = "delete-contact";
     public const string InviteToSlack = "invite-to-slack";

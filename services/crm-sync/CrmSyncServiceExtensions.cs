@@ -2,6 +2,8 @@ using Joinery.CrmSync.ActiveCampaign;
 using Joinery.CrmSync.Consumers;
 using Joinery.CrmSync.Ledger;
 using Joinery.ServiceDefaults;
+using Joinery.ServiceDefaults.Health;
+using Joinery.ServiceDefaults.Retry;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -39,9 +41,11 @@ public static class CrmSyncServiceExtensions
             })
             .AddHttpMessageHandler<ActiveCampaignApiTokenHandler>()
             .RedactLoggedHeaders([ActiveCampaignApiTokenHandler.HeaderName]);
+        builder.Services.AddSingleton<ActiveCampaignRateLimit>();
         builder.Services.AddTransient<ActiveCampaignClient>();
+        builder.Services.AddDeferredRetry();
 
-        builder.Services.AddSingleton<IContactSyncLedger>(new SqliteContactSyncLedger(SqliteDatabase.For(builder.Configuration, "crm-sync")));
+        builder.Services.AddSingleton<IContactSyncLedger>(new SqliteContactSyncLedger(builder.AddSqliteDatabase("crm-sync")));
         builder.Services.AddHostedService<CrmSyncInitializer>();
 
         return builder.AddMessagingModule("crm-sync", bus =>

@@ -1,16 +1,18 @@
+using Joinery.ServiceDefaults.Retry;
+
 namespace Joinery.CrmSync;
 
 /// <summary>
-/// The CRM could not answer now (timeout, 5xx, 408, 429, no connection). Thrown so the consumer's message retry
-/// tries again; nothing below the consumer retries, so retries are never stacked.
+/// The CRM could not answer now (timeout, 5xx, 408, 429, no connection). The consumer's <see cref="RetryRunner"/>
+/// tries again after a backoff, never before <see cref="RetryLaterException.RetryAfter"/>; nothing below the consumer
+/// retries, so retries are never stacked.
 /// </summary>
-public sealed class TransientApiException(string message, Exception? innerException = null)
-    : Exception(message, innerException)
+public sealed class TransientApiException(string message, Exception? innerException = null, TimeSpan? retryAfter = null)
+    : RetryLaterException(message, retryAfter, innerException)
 {
     /// <summary>
     /// Wraps a transport failure. A timeout's cancellation is described, not chained: MassTransit turns any exception
-    /// whose innermost cause is an <see cref="OperationCanceledException"/> into a ConsumerCanceledException, which
-    /// its retry would not see as transient.
+    /// whose innermost cause is an <see cref="OperationCanceledException"/> into a ConsumerCanceledException.
     /// </summary>
     public static TransientApiException From(string message, Exception cause) =>
         cause.GetBaseException() is OperationCanceledException

@@ -1,3 +1,4 @@
+using Joinery.ServiceDefaults.Telemetry;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,12 +38,27 @@ public static class MessagingExtensions
             foreach (var module in modules)
                 module.Configure(bus);
 
+            // Messaging:QuorumQueues: every receive endpoint's queue becomes a quorum queue (replicated across the
+            // cluster). Only through the configure-endpoints callback, so the bus's temporary queue stays classic.
+            // An existing classic queue cannot be turned into a quorum queue in place: delete it first.
+            if (options.Transport == MessagingTransport.RabbitMq && options.QuorumQueues)
+                bus.AddConfigureEndpointsCallback((_, endpoint) =>
+                {
+                    if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+                        rabbit.SetQuorumQueue();
+                });
+
             if (options.Transport == MessagingTransport.InMemory)
-                bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+                bus.UsingInMemory((context, cfg) =>
+                {
+                    cfg.UseSignupTelemetry(context); // span tags and step metrics on every consumer and saga
+                    cfg.ConfigureEndpoints(context);
+                });
             else
                 bus.UsingRabbitMq((context, cfg) =>
                 {
                     cfg.Host(options.RabbitMqUri);
+                    cfg.UseSignupTelemetry(context); // span tags and step metrics on every consumer and saga
                     cfg.ConfigureEndpoints(context);
                 });
         });
@@ -61,12 +77,18 @@ public enum MessagingTransport { RabbitMq, InMemory }
 
 public sealed record MessagingOptions(MessagingTransport Transport, Uri RabbitMqUri)
 {
+    /// <summary><c>Messaging:QuorumQueues</c> (default false): declare receive endpoints as quorum queues on RabbitMQ.</summary>
+    public bool QuorumQueues { get; init; }
+
     public static MessagingOptions From(IConfiguration configuration)
     {
         var transport = Enum.TryParse<MessagingTransport>(configuration["Messaging:Transport"], ignoreCase: true, out var t)
             ? t
             : MessagingTransport.RabbitMq;
         var uri = configuration.GetConnectionString("RabbitMq") ?? "amqp://guest:guest@127.0.0.1:5672/";
-        return new MessagingOptions(transport, new Uri(uri));
+        return new MessagingOptions(transport, new Uri(uri))
+        {
+            QuorumQueues = bool.TryParse(configuration["Messaging:QuorumQueues"], out var quorum) && quorum,
+        };
     }
 }

@@ -1,9 +1,11 @@
+using Joinery.Gateway.Admin;
 using Joinery.Gateway.Api;
 using Joinery.Gateway.Page;
 using Joinery.Gateway.Persistence;
 using Joinery.Gateway.Saga;
 using Joinery.Gateway.SagaRepository;
 using Joinery.ServiceDefaults;
+using Joinery.ServiceDefaults.Health;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -19,15 +21,22 @@ public static class GatewayServiceExtensions
         {
             sagas = new MongoSagaStore<SignupState>(mongo);
             builder.Services.AddSingleton<ISignupLedger>(new MongoSignupLedger(mongo));
+            builder.Services.AddSingleton<IAdminAuditLog>(new MongoAdminAuditLog(mongo));
         }
         else
         {
-            var database = SqliteDatabase.For(builder.Configuration, "gateway");
+            var database = builder.AddSqliteDatabase("gateway"); // with its readiness check
             sagas = new SqliteSagaStore<SignupState>(database);
             builder.Services.AddSingleton<ISignupLedger>(new SqliteSignupLedger(database));
+            builder.Services.AddSingleton<IAdminAuditLog>(new SqliteAdminAuditLog(database));
         }
         builder.Services.AddSingleton(sagas);
         builder.Services.AddHostedService<GatewayInitializer>();
+        builder.Services.AddHostedService<SignupOutboxDispatcher>();
+        // The pages (visitor and admin) with their texts, the public count, the admins' sign-in.
+        builder.Services.AddSingleton(PageTexts.Load());
+        builder.Services.AddSingleton<CompletedSignups>();
+        builder.AddAdminAuthentication();
 
         return builder.AddMessagingModule("gateway", bus =>
             bus.AddSagaStateMachine<SignupStateMachine, SignupState, SignupStateDefinition>()
@@ -36,8 +45,12 @@ public static class GatewayServiceExtensions
 
     public static WebApplication MapGateway(this WebApplication app)
     {
+        app.UseAdminAuthentication(); // admin paths 404 while no admin is configured; then sign-in and the JoineryAdmin policy
         app.MapSignupPage();
+        app.MapStats();
+        app.MapAdmin();
         app.MapSignupApi();
+        app.MapApprovalApi(); // Admin/ApprovalEndpoints: approve or reject a signup awaiting approval
         return app;
     }
 }

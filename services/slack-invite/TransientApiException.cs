@@ -1,16 +1,18 @@
+using Joinery.ServiceDefaults.Retry;
+
 namespace Joinery.SlackInvite;
 
 /// <summary>
-/// Slack could not answer now (rate limit, outage, timeout). Thrown so the consumer's message retry tries again;
+/// Slack (or the SMTP server) could not answer now (rate limit, outage, timeout). The consumer's
+/// <see cref="RetryRunner"/> tries again after a backoff, never before <see cref="RetryLaterException.RetryAfter"/>;
 /// nothing below the consumer retries, so retries are never stacked.
 /// </summary>
-public sealed class TransientApiException(string message, Exception? innerException = null)
-    : Exception(message, innerException)
+public sealed class TransientApiException(string message, Exception? innerException = null, TimeSpan? retryAfter = null)
+    : RetryLaterException(message, retryAfter, innerException)
 {
     /// <summary>
     /// Wraps a transport failure. A timeout's cancellation is described, not chained: MassTransit turns any exception
-    /// whose innermost cause is an <see cref="OperationCanceledException"/> into a ConsumerCanceledException, which
-    /// its retry would not see as transient.
+    /// whose innermost cause is an <see cref="OperationCanceledException"/> into a ConsumerCanceledException.
     /// </summary>
     public static TransientApiException From(string message, Exception cause) =>
         cause.GetBaseException() is OperationCanceledException

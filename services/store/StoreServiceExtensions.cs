@@ -1,4 +1,5 @@
 using Joinery.ServiceDefaults;
+using Joinery.ServiceDefaults.Health;
 using Joinery.Store.Consumers;
 using Joinery.Store.Persistence;
 using MassTransit;
@@ -15,13 +16,14 @@ public static class StoreServiceExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ISignupRepository>(builder.AddMongoDatabase("store") is { } mongo
             ? new MongoSignupRepository(mongo)
-            : new SqliteSignupRepository(SqliteDatabase.For(builder.Configuration, "store")));
+            : new SqliteSignupRepository(builder.AddSqliteDatabase("store")));
         builder.Services.AddHostedService<StoreInitializer>();
 
         return builder.AddMessagingModule("store", bus =>
         {
             bus.AddConsumer<StoreSignupConsumer, StoreSignupConsumerDefinition>();
             bus.AddConsumer<MarkSignupFailedConsumer, MarkSignupFailedConsumerDefinition>();
+            bus.AddConsumer<ErasePersonConsumer, ErasePersonConsumerDefinition>();
         });
     }
 }

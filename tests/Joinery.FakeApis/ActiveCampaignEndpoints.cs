@@ -19,6 +19,8 @@ public static class ActiveCampaignEndpoints
         api.MapGet("/contacts", ListContacts);
         api.MapGet("/contacts/{id}", GetContact);
         api.MapDelete("/contacts/{id}", DeleteContact);
+        api.MapPost("/contactLists", UpdateListStatus);
+        api.MapPost("/contactTags", AddContactTag);
         return app;
     }
 
@@ -32,8 +34,8 @@ public static class ActiveCampaignEndpoints
         if (!IsAuthorized(http.Request, options))
             return Forbidden(http, state, arrival, email);
 
-        if (state.FindFailure(FakeApiNames.ActiveCampaign, email) is { } failure)
-            return Answer(http, state, arrival, email, failure.Status, Errors(failure.Error), failure.Error);
+        if (state.FindFailure(FakeApiNames.ActiveCampaign, email, "contact/sync") is { } failure)
+            return Fail(http, state, arrival, email, failure);
 
         if (!EmailSyntax.IsValid(email))
             return Answer(http, state, arrival, email, StatusCodes.Status422UnprocessableEntity,
@@ -82,6 +84,95 @@ public static class ActiveCampaignEndpoints
         return state.DeleteContact(id) is { } deleted
             ? Answer(http, state, arrival, deleted.Email, StatusCodes.Status200OK, new { })
             : NotFound(http, state, arrival, id);
+    }
+
+    /// <summary>
+    /// <c>{"contactList":{"list","contact","status"}}</c>: 201 for a new subscription, 200 for an update. An unknown
+    /// contact or a list id outside 1-100 (the fake account's lists) is 404; a missing field or a status other than 1
+    /// or 2 is 422.
+    /// </summary>
+    static async Task<IResult> UpdateListStatus(HttpContext http, FakeState state, IOptionsMonitor<FakeApiOptions> options)
+    {
+        var arrival = state.Requests.Arrive();
+        var fields = await ReadObject(http.Request, "contactList", http.RequestAborted);
+        var contactId = fields is { } f ? Text(f, "contact") : null;
+        var contact = contactId is null ? null : state.FindContact(contactId);
+        if (!IsAuthorized(http.Request, options))
+            return Forbidden(http, state, arrival, contact?.Email);
+        if (contact is not null && state.FindFailure(FakeApiNames.ActiveCampaign, contact.Email, "contactLists", isDefaultMethod: false) is { } failure)
+            return Fail(http, state, arrival, contact.Email, failure);
+
+        var list = fields is { } g ? Text(g, "list") : null;
+        var status = fields is { } h ? Text(h, "status") : null;
+        if (contactId is null || list is null || status is not ("1" or "2"))
+            return Answer(http, state, arrival, contact?.Email, StatusCodes.Status422UnprocessableEntity, Errors("field_missing"), "field_missing");
+        if (contact is null)
+            return NotFound(http, state, arrival, contactId);
+        if (!ExistingId(list))
+            return Answer(http, state, arrival, contact.Email, StatusCodes.Status404NotFound, new { message = $"No Result found for List with id {list}" });
+
+        var (subscription, created) = state.UpdateListStatus(contact.Id, list, status);
+        return Answer(http, state, arrival, contact.Email, created ? StatusCodes.Status201Created : StatusCodes.Status200OK, new
+        {
+            contacts = new[] { Representation(contact, http.Request) },
+            contactList = new { contact = subscription.Contact, list = subscription.List, status = subscription.Status, id = subscription.Id },
+        });
+    }
+
+    /// <summary>
+    /// <c>{"contactTag":{"contact","tag"}}</c>: 201 with the new contactTag, 200 with the existing one when the contact
+    /// has the tag already. Unknown contact or a tag id outside 1-100: 404.
+    /// </summary>
+    static async Task<IResult> AddContactTag(HttpContext http, FakeState state, IOptionsMonitor<FakeApiOptions> options)
+    {
+        var arrival = state.Requests.Arrive();
+        var fields = await ReadObject(http.Request, "contactTag", http.RequestAborted);
+        var contactId = fields is { } f ? Text(f, "contact") : null;
+        var contact = contactId is null ? null : state.FindContact(contactId);
+        if (!IsAuthorized(http.Request, options))
+            return Forbidden(http, state, arrival, contact?.Email);
+        if (contact is not null && state.FindFailure(FakeApiNames.ActiveCampaign, contact.Email, "contactTags", isDefaultMethod: false) is { } failure)
+            return Fail(http, state, arrival, contact.Email, failure);
+
+        var tag = fields is { } g ? Text(g, "tag") : null;
+        if (contactId is null || tag is null)
+            return Answer(http, state, arrival, contact?.Email, StatusCodes.Status422UnprocessableEntity, Errors("field_missing"), "field_missing");
+        if (contact is null)
+            return NotFound(http, state, arrival, contactId);
+        if (!ExistingId(tag))
+            return Answer(http, state, arrival, contact.Email, StatusCodes.Status404NotFound, new { message = $"No Result found for Tag with id {tag}" });
+
+        var (added, created) = state.AddContactTag(contact.Id, tag);
+        return Answer(http, state, arrival, contact.Email, created ? StatusCodes.Status201Created : StatusCodes.Status200OK, new
+        {
+            contactTag = new { cdate = Timestamp(added.CreatedAt), contact = added.Contact, tag = added.Tag, id = added.Id },
+        });
+    }
+
+    /// <summary>The fake account's lists and tags: ids 1 to 100.</summary>
+    static bool ExistingId(string id) => int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 100;
+
+    static IResult Fail(HttpContext http, FakeState state, long arrival, string? email, FakeFailure failure)
+    {
+        if (failure.RetryAfter is { } seconds)
+            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return Answer(http, state, arrival, email, failure.Status, Errors(failure.Error), failure.Error);
+    }
+
+    static async Task<JsonElement?> ReadObject(HttpRequest request, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                   && document.RootElement.TryGetProperty(name, out var inner) && inner.ValueKind == JsonValueKind.Object
+                ? inner.Clone()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     static bool IsAuthorized(HttpRequest request, IOptionsMonitor<FakeApiOptions> options) =>

@@ -25,9 +25,12 @@ public static class FakeApiApp
         builder.Services.Configure<FakeApiOptions>(builder.Configuration.GetSection(FakeApiOptions.Section));
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(services => new FakeState(services.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<FakeSmtpServer>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<FakeSmtpServer>());
         builder.Services.AddHealthChecks();
 
         var app = builder.Build();
+        app.UseMiddleware<FakeChaos>();
         app.MapHealthChecks("/health");
         app.MapActiveCampaignApi();
         app.MapSlackApi();

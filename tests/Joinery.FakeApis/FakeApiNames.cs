@@ -1,16 +1,19 @@
 namespace Joinery.FakeApis;
 
-/// <summary>The names the control API and the request log use for the two faked services.</summary>
+/// <summary>The names the control API and the request log use for the faked services.</summary>
 public static class FakeApiNames
 {
     public const string Slack = "slack";
     public const string ActiveCampaign = "activecampaign";
+    /// <summary>The SMTP sink (the invite-link email).</summary>
+    public const string Smtp = "smtp";
 
     /// <summary>The canonical name, or null when <paramref name="name"/> is neither API.</summary>
     public static string? Normalize(string? name) => name?.Trim().ToLowerInvariant() switch
     {
         Slack => Slack,
         ActiveCampaign => ActiveCampaign,
+        Smtp => Smtp,
         _ => null,
     };
 }

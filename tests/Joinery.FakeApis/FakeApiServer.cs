@@ -10,12 +10,16 @@ public sealed class FakeApiServer : IAsyncDisposable
 {
     readonly WebApplication _app;
 
-    FakeApiServer(WebApplication app, Uri baseUri)
+    FakeApiServer(WebApplication app, Uri baseUri, int smtpPort)
     {
         _app = app;
         BaseUri = baseUri;
+        SmtpPort = smtpPort;
         State = app.Services.GetRequiredService<FakeState>();
     }
+
+    /// <summary>The SMTP sink's port on 127.0.0.1 (a free one unless <c>FakeApis:SmtpPort</c> is passed).</summary>
+    public int SmtpPort { get; }
 
     /// <summary>The root, with a trailing slash, e.g. <c>http://127.0.0.1:41234/</c>: ActiveCampaign's base URL.</summary>
     public Uri BaseUri { get; }
@@ -50,6 +54,7 @@ public sealed class FakeApiServer : IAsyncDisposable
             {
                 [WebHostDefaults.ServerUrlsKey] = url,
                 ["Logging:LogLevel:Default"] = "Warning",
+                ["FakeApis:SmtpPort"] = "0",
             });
             builder.Configuration.AddInMemoryCollection(settings);
             builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
@@ -61,7 +66,8 @@ public sealed class FakeApiServer : IAsyncDisposable
             // Kestrel replaces the configured addresses with the bound ones, so port 0 becomes the real port here.
             var address = app.Urls.FirstOrDefault()
                 ?? throw new InvalidOperationException($"The fake APIs bound no address for {url}");
-            return new FakeApiServer(app, new Uri(address.TrimEnd('/') + "/"));
+            var smtpPort = await app.Services.GetRequiredService<FakeSmtpServer>().Port;
+            return new FakeApiServer(app, new Uri(address.TrimEnd('/') + "/"), smtpPort);
         }
         catch
         {

@@ -44,12 +44,29 @@ public sealed record FakeFailure(string Api, string Email, string Error, int Sta
     public const string DefaultSlackError = "invalid_email";
     public const string DefaultActiveCampaignError = "email_invalid";
     public const int DefaultActiveCampaignStatus = 422;
+    public const int DefaultSmtpStatus = 550;
+
+    /// <summary>
+    /// The method it applies to: Slack's method name (default: the invite methods), ActiveCampaign's path below
+    /// <c>/api/3/</c> (default <c>contact/sync</c>; also <c>contactLists</c>, <c>contactTags</c>); unused for SMTP.
+    /// </summary>
+    public string? Method { get; init; }
+
+    /// <summary>How many more calls it fails; null for every call from now on.</summary>
+    public int? Times { get; init; }
+
+    /// <summary>Sent as <c>Retry-After</c> (seconds) with the failure's answer, e.g. a 429.</summary>
+    public int? RetryAfter { get; init; }
 
     /// <summary>Fills in each API's defaults; throws <see cref="ArgumentException"/> for what neither API could answer.</summary>
     public static FakeFailure Create(string? api, string? email, string? error = null, int? status = null) =>
         TryCreate(api, email, error, status, out var failure, out var problem) ? failure : throw new ArgumentException(problem);
 
     /// <summary>Fills in each API's defaults, or says what is wrong with the request.</summary>
+    /// <remarks>
+    /// Slack answers HTTP 200 with the error unless a <paramref name="status"/> of 400-599 is given (e.g. 429 or 503).
+    /// SMTP refuses the recipient with <paramref name="status"/> (default 550; a 4xx is a temporary refusal).
+    /// </remarks>
     public static bool TryCreate(string? api, string? email, string? error, int? status,
         [NotNullWhen(true)] out FakeFailure? failure, [NotNullWhen(false)] out string? problem)
     {
@@ -57,20 +74,36 @@ public sealed record FakeFailure(string Api, string Email, string Error, int Sta
         problem = null;
         var name = FakeApiNames.Normalize(api);
         if (name is null)
-            problem = $"api must be '{FakeApiNames.Slack}' or '{FakeApiNames.ActiveCampaign}'";
+            problem = $"api must be '{FakeApiNames.Slack}', '{FakeApiNames.ActiveCampaign}' or '{FakeApiNames.Smtp}'";
         else if (string.IsNullOrWhiteSpace(email))
             problem = "email is required";
-        else if (name == FakeApiNames.Slack)
-            failure = new(name, email.Trim(), string.IsNullOrWhiteSpace(error) ? DefaultSlackError : error.Trim(), 200);
         // A success status would not be a failure, and anything else is not something an HTTP client can receive.
-        else if ((status ?? DefaultActiveCampaignStatus) is < 400 or > 599)
+        else if (status is { } given && given != 200 && given is < 400 or > 599)
             problem = "status must be between 400 and 599";
+        else if (name == FakeApiNames.Slack)
+            failure = new(name, email.Trim(), string.IsNullOrWhiteSpace(error) ? DefaultSlackError : error.Trim(), status ?? 200);
+        else if (status == 200)
+            problem = "status must be between 400 and 599";
+        else if (name == FakeApiNames.Smtp)
+            failure = new(name, email.Trim(), string.IsNullOrWhiteSpace(error) ? "mailbox unavailable" : error.Trim(), status ?? DefaultSmtpStatus);
         else
             failure = new(name, email.Trim(), string.IsNullOrWhiteSpace(error) ? DefaultActiveCampaignError : error.Trim(),
                 status ?? DefaultActiveCampaignStatus);
         return failure is not null;
     }
 }
+
+/// <summary>A <c>chat.postMessage</c> the fake Slack accepted.</summary>
+public sealed record FakeSlackMessage(string Channel, string Text, string Ts, DateTimeOffset PostedAt);
+
+/// <summary>A contact's subscription to a list (<c>POST /api/3/contactLists</c>).</summary>
+public sealed record FakeContactList(string Id, string Contact, string List, string Status, DateTimeOffset UpdatedAt);
+
+/// <summary>A tag on a contact (<c>POST /api/3/contactTags</c>).</summary>
+public sealed record FakeContactTag(string Id, string Contact, string Tag, DateTimeOffset CreatedAt);
+
+/// <summary>A mail the SMTP sink received, parsed.</summary>
+public sealed record FakeMail(string? From, IReadOnlyList<string> To, string? Subject, string Text, string? AuthenticatedAs, DateTimeOffset ReceivedAt);
 
 /// <summary>
 /// Everything the fakes remember. One lock guards it all: the check-then-act steps (sync, invite) must be atomic,
@@ -85,7 +118,16 @@ public sealed class FakeState(TimeProvider clock)
     readonly HashSet<string> _invitedEmails = new(StringComparer.Ordinal);
     readonly List<string> _members = [];
     readonly HashSet<string> _memberEmails = new(StringComparer.Ordinal);
-    readonly Dictionary<(string Api, string Email), FakeFailure> _failures = [];
+    readonly Dictionary<(string Api, string? Method, string Email), FakeFailure> _failures = [];
+    readonly List<FakeSlackMessage> _messages = [];
+    readonly Dictionary<(string Contact, string List), FakeContactList> _contactLists = [];
+    readonly Dictionary<(string Contact, string Tag), FakeContactTag> _contactTags = [];
+    readonly List<FakeMail> _mails = [];
+    long _lastSubscriptionId;
+    long _lastMessage;
+    FakeBehaviour _behaviour = new();
+    (FakeRateLimit? Invites, FakeRateLimit? Lookups, FakeRateLimit? Posts, FakeRateLimit? ActiveCampaign) _limits;
+    Random _random = new();
 
     // Never reset: like ActiveCampaign, an id is not handed out twice, so a stale delete cannot hit a newer contact.
     long _lastContactId;
@@ -231,21 +273,43 @@ public sealed class FakeState(TimeProvider clock)
 
     // --- Failures -------------------------------------------------------------------------------------------------
 
-    /// <summary>From now on the API refuses every call about this email; a later failure for the same pair replaces it.</summary>
+    /// <summary>From now on the API refuses calls about this email (see <see cref="FakeFailure.Times"/>); a later failure for the same pair replaces it.</summary>
     public void AddFailure(FakeFailure failure)
     {
         ArgumentNullException.ThrowIfNull(failure);
         lock (_gate)
-            _failures[(failure.Api, EmailSyntax.Normalize(failure.Email))] = failure;
+            _failures[(failure.Api, failure.Method, EmailSyntax.Normalize(failure.Email))] = failure;
     }
 
-    public FakeFailure? FindFailure(string api, string? email)
+    /// <summary>
+    /// The failure that applies to this call, used up by one when it has a count. A failure naming the method comes
+    /// first; one without a method applies to the API's default methods only (<paramref name="isDefaultMethod"/>).
+    /// </summary>
+    public FakeFailure? FindFailure(string api, string? email, string? method = null, bool isDefaultMethod = true)
     {
         if (string.IsNullOrWhiteSpace(email) || FakeApiNames.Normalize(api) is not { } name)
             return null;
-        var key = (name, EmailSyntax.Normalize(email));
+        var normalized = EmailSyntax.Normalize(email);
         lock (_gate)
-            return _failures.GetValueOrDefault(key);
+        {
+            (string, string?, string) key = (name, method, normalized);
+            if (method is null || !_failures.ContainsKey(key))
+            {
+                if (!isDefaultMethod)
+                    return null;
+                key = (name, null, normalized);
+            }
+            if (!_failures.TryGetValue(key, out var failure))
+                return null;
+            if (failure.Times is { } times)
+            {
+                if (times <= 1)
+                    _failures.Remove(key);
+                else
+                    _failures[key] = failure with { Times = times - 1 };
+            }
+            return failure;
+        }
     }
 
     public IReadOnlyList<FakeFailure> Failures
@@ -263,9 +327,149 @@ public sealed class FakeState(TimeProvider clock)
             _failures.Clear();
     }
 
+    // --- Slack messages -------------------------------------------------------------------------------------------
+
+    public FakeSlackMessage PostMessage(string channel, string text)
+    {
+        lock (_gate)
+        {
+            var now = clock.GetUtcNow();
+            var ts = $"{now.ToUnixTimeSeconds()}.{++_lastMessage:D6}";
+            var message = new FakeSlackMessage(channel, text, ts, now);
+            _messages.Add(message);
+            return message;
+        }
+    }
+
+    public IReadOnlyList<FakeSlackMessage> Messages
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _messages];
+        }
+    }
+
+    // --- ActiveCampaign lists and tags ----------------------------------------------------------------------------
+
+    /// <summary>Sets the contact's status on the list; true when the subscription is new.</summary>
+    public (FakeContactList Subscription, bool Created) UpdateListStatus(string contact, string list, string status)
+    {
+        lock (_gate)
+        {
+            var created = !_contactLists.TryGetValue((contact, list), out var existing);
+            var subscription = new FakeContactList(existing?.Id ?? (++_lastSubscriptionId).ToString(CultureInfo.InvariantCulture),
+                contact, list, status, clock.GetUtcNow());
+            _contactLists[(contact, list)] = subscription;
+            return (subscription, created);
+        }
+    }
+
+    /// <summary>Tags the contact; a tag it has already is returned as it is (not created twice).</summary>
+    public (FakeContactTag Tag, bool Created) AddContactTag(string contact, string tag)
+    {
+        lock (_gate)
+        {
+            if (_contactTags.TryGetValue((contact, tag), out var existing))
+                return (existing, false);
+            var added = new FakeContactTag((++_lastSubscriptionId).ToString(CultureInfo.InvariantCulture), contact, tag, clock.GetUtcNow());
+            _contactTags[(contact, tag)] = added;
+            return (added, true);
+        }
+    }
+
+    public IReadOnlyList<FakeContactList> ContactLists
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _contactLists.Values];
+        }
+    }
+
+    public IReadOnlyList<FakeContactTag> ContactTags
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _contactTags.Values];
+        }
+    }
+
+    // --- SMTP -----------------------------------------------------------------------------------------------------
+
+    public void AddMail(FakeMail mail)
+    {
+        lock (_gate)
+            _mails.Add(mail);
+    }
+
+    public IReadOnlyList<FakeMail> Mails
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _mails];
+        }
+    }
+
+    // --- Behaviour ------------------------------------------------------------------------------------------------
+
+    public FakeBehaviour Behaviour
+    {
+        get
+        {
+            lock (_gate)
+                return _behaviour;
+        }
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            lock (_gate)
+            {
+                _behaviour = value;
+                _limits = (
+                    Limit(value.Slack.InvitesPerMinute / 60),
+                    Limit(value.Slack.LookupsPerMinute / 60),
+                    Limit(value.Slack.PostsPerMinute / 60),
+                    Limit(value.ActiveCampaign.RequestsPerSecond));
+                _random = value.Seed is { } seed ? new Random(seed) : new Random();
+            }
+        }
+    }
+
+    FakeRateLimit? Limit(double? perSecond) => perSecond is > 0 ? new FakeRateLimit(perSecond.Value, clock) : null;
+
+    /// <summary>The limit a call to this path counts against, if any.</summary>
+    public FakeRateLimit? RateLimitFor(string api, string path)
+    {
+        lock (_gate)
+        {
+            if (api == FakeApiNames.ActiveCampaign)
+                return _limits.ActiveCampaign;
+            return path switch
+            {
+                "/api/admin.users.invite" or "/api/users.admin.invite" => _limits.Invites,
+                "/api/users.lookupByEmail" => _limits.Lookups,
+                "/api/chat.postMessage" => _limits.Posts,
+                _ => null,
+            };
+        }
+    }
+
+    /// <summary>A number in [0, 1) for the random errors and timeouts.</summary>
+    public double Roll()
+    {
+        lock (_gate)
+            return _random.NextDouble();
+    }
+
     // --- Everything -----------------------------------------------------------------------------------------------
 
-    /// <summary>Forgets contacts, invites, members, failures and the request log; contact ids keep counting up.</summary>
+    /// <summary>
+    /// Forgets contacts, lists and tags, invites, members, messages, mails, failures and the request log, and restores
+    /// the default behaviour; contact ids keep counting up.
+    /// </summary>
     public void Reset()
     {
         lock (_gate)
@@ -277,7 +481,12 @@ public sealed class FakeState(TimeProvider clock)
             _members.Clear();
             _memberEmails.Clear();
             _failures.Clear();
+            _messages.Clear();
+            _contactLists.Clear();
+            _contactTags.Clear();
+            _mails.Clear();
         }
+        Behaviour = new FakeBehaviour();
         Requests.Clear();
     }
 }

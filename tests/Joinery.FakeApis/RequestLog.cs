@@ -5,7 +5,11 @@ namespace Joinery.FakeApis;
 /// <param name="Email">The email the call was about (from the body, the query, or the deleted contact), if any.</param>
 /// <param name="Status">The HTTP status answered; Slack refusals are 200 too, so see <paramref name="Error"/>.</param>
 /// <param name="Error">Slack's <c>error</c> when <c>ok</c> was false; ActiveCampaign's first error <c>code</c>.</param>
-public sealed record FakeRequest(string Api, string Method, string Path, string? Email, int Status, string? Error);
+public sealed record FakeRequest(string Api, string Method, string Path, string? Email, int Status, string? Error)
+{
+    /// <summary>When the call was answered.</summary>
+    public DateTimeOffset At { get; init; } = DateTimeOffset.UtcNow;
+}
 
 /// <summary>
 /// Every call to the faked APIs, in the order they arrived. A call takes its place when it arrives but is only

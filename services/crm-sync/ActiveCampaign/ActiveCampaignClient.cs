@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Joinery.ServiceDefaults.Retry;
 using Microsoft.Extensions.Options;
 using Refit;
 
@@ -15,20 +16,31 @@ public sealed record ContactSyncResult(string? ContactId, bool Created, string? 
     public static ContactSyncResult Failed(string reason) => new(null, false, reason);
 }
 
+/// <summary>The client-side limit on the account: one per process, shared by every call (ActiveCampaign limits per account).</summary>
+public sealed class ActiveCampaignRateLimit(IOptions<ActiveCampaignOptions> options, TimeProvider clock)
+{
+    public ApiRateLimiter Limiter { get; } =
+        new("activecampaign", options.Value.RequestsPerSecond, options.Value.Retry.InProcessMaxDelay, clock);
+}
+
 /// <summary>
-/// ActiveCampaign in the terms the consumers use. Transient trouble throws <see cref="TransientApiException"/> for the
-/// message retry; a permanent refusal comes back as a reason such as <c>activecampaign:422:email_invalid</c>.
+/// ActiveCampaign in the terms the consumers use. Every call waits for its client-side permit first; transient trouble
+/// throws <see cref="TransientApiException"/> (carrying a 429's <c>Retry-After</c>, which also pauses the limiter); a
+/// permanent refusal comes back as a reason such as <c>activecampaign:422:email_invalid</c> (see docs/integrations.md).
 /// </summary>
-public sealed class ActiveCampaignClient(IActiveCampaignApi api, IOptionsMonitor<ActiveCampaignOptions> options)
+public sealed class ActiveCampaignClient(IActiveCampaignApi api, IOptionsMonitor<ActiveCampaignOptions> options, ActiveCampaignRateLimit rateLimit)
 {
     const string Prefix = "activecampaign";
 
     public bool IsConfigured => options.CurrentValue.IsConfigured;
 
+    ApiRateLimiter Limiter => rateLimit.Limiter;
+
     public async Task<ContactSyncResult> SyncContact(string email, string name, CancellationToken cancellationToken)
     {
-        // Until names are split properly the whole name goes in firstName, so nothing the visitor typed is lost.
-        var request = new ContactSyncRequest(new ContactFields(email, name, ""));
+        // Never split by guesswork: see ContactName.
+        var contactName = ContactName.From(name);
+        var request = new ContactSyncRequest(new ContactFields(email, contactName.FirstName, contactName.LastName));
         using var response = await Send(() => api.SyncContact(request, cancellationToken), cancellationToken);
 
         if (!response.IsSuccessStatusCode)
@@ -42,6 +54,30 @@ public sealed class ActiveCampaignClient(IActiveCampaignApi api, IOptionsMonitor
         return ContactSyncResult.Synced(contactId, created: response.StatusCode == HttpStatusCode.Created);
     }
 
+    /// <summary>
+    /// Subscribes the contact to the configured list, then adds the configured tags. Null when done (or nothing is
+    /// configured), else the first permanent refusal, e.g. <c>activecampaign:404</c> for a list that does not exist.
+    /// </summary>
+    public async Task<string?> AddToListAndTags(string contactId, CancellationToken cancellationToken)
+    {
+        var settings = options.CurrentValue;
+        if (settings.ListId is { Length: > 0 } listId)
+        {
+            var request = new ContactListRequest(new ContactListFields(listId.Trim(), contactId, Status: 1));
+            using var response = await Send(() => api.UpdateListStatus(request, cancellationToken), cancellationToken);
+            if (!response.IsSuccessStatusCode)
+                return PermanentReason(response);
+        }
+        foreach (var tag in settings.Tags)
+        {
+            var request = new ContactTagRequest(new ContactTagFields(contactId, tag));
+            using var response = await Send(() => api.AddTag(request, cancellationToken), cancellationToken);
+            if (!response.IsSuccessStatusCode)
+                return PermanentReason(response);
+        }
+        return null;
+    }
+
     /// <summary>Deletes the contact; one that is already gone counts as deleted. Throws <see cref="PermanentApiException"/> on a refusal.</summary>
     public async Task DeleteContact(string contactId, CancellationToken cancellationToken)
     {
@@ -51,10 +87,11 @@ public sealed class ActiveCampaignClient(IActiveCampaignApi api, IOptionsMonitor
         throw new PermanentApiException(PermanentReason(response));
     }
 
-    /// <summary>Sends, and turns every transient outcome into <see cref="TransientApiException"/>.</summary>
-    static async Task<TResponse> Send<TResponse>(Func<Task<TResponse>> call, CancellationToken cancellationToken)
+    /// <summary>Waits for a permit, sends, and turns every transient outcome into <see cref="TransientApiException"/>.</summary>
+    async Task<TResponse> Send<TResponse>(Func<Task<TResponse>> call, CancellationToken cancellationToken)
         where TResponse : IApiResponse
     {
+        await Limiter.Acquire(cancellationToken);
         TResponse response;
         try
         {
@@ -84,8 +121,11 @@ public sealed class ActiveCampaignClient(IActiveCampaignApi api, IOptionsMonitor
 
         if (IsTransient(status))
         {
+            var retryAfter = RetryAfter(response);
+            if (status == HttpStatusCode.TooManyRequests && retryAfter is { } after)
+                Limiter.PauseFor(after);
             response.Dispose();
-            throw new TransientApiException($"{Prefix}: answered {(int)status}");
+            throw new TransientApiException($"{Prefix}: answered {(int)status}", retryAfter: retryAfter);
         }
 
         return response;
@@ -95,6 +135,16 @@ public sealed class ActiveCampaignClient(IActiveCampaignApi api, IOptionsMonitor
         (int)status >= 500 || status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
 
     static int Status(IApiResponse response) => (int)(response.StatusCode ?? 0);
+
+    static TimeSpan? RetryAfter(IApiResponse response)
+    {
+        var header = response.Headers?.RetryAfter;
+        if (header?.Delta is { } delta)
+            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        if (header?.Date is { } date)
+            return date > DateTimeOffset.UtcNow ? date - DateTimeOffset.UtcNow : TimeSpan.Zero;
+        return null;
+    }
 
     static string PermanentReason(IApiResponse response)
     {

@@ -3,18 +3,15 @@ using MassTransit;
 namespace Joinery.CrmSync.Consumers;
 
 /// <summary>
-/// The only retry on the way to ActiveCampaign (the HTTP client has none, so retries never multiply). Permanent
-/// refusals are not listed, so they fault at once.
+/// Transient API trouble is retried inside the consumers (RetryRunner: backoff with jitter, Retry-After, wait queues,
+/// deadline). This message retry covers the rest (a busy database, a wait queue that could not be declared, a broker
+/// hiccup on publish); refusals (<see cref="PermanentApiException"/>) fault at once.
 /// </summary>
 static class CrmRetry
 {
     public static void Configure(IRetryConfigurator retry)
     {
-        // About 0.5 s, 0.8 s, 1.4 s, 2.6 s, 5 s: rides out a short outage without holding a slot for long.
-        retry.Exponential(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(300));
-        retry.Handle<TransientApiException>();
-        retry.Handle<HttpRequestException>();
-        // What MassTransit makes of a timeout (TaskCanceledException) that escapes a consumer unwrapped.
-        retry.Handle<ConsumerCanceledException>();
+        retry.Exponential(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(300));
+        retry.Ignore<PermanentApiException>();
     }
 }

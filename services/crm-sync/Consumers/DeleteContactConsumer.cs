@@ -1,11 +1,14 @@
 using Joinery.Contracts;
 using Joinery.CrmSync.ActiveCampaign;
+using Joinery.ServiceDefaults.Retry;
 using MassTransit;
+using Microsoft.Extensions.Options;
 
 namespace Joinery.CrmSync.Consumers;
 
 /// <summary>Compensation: removes the contact this signup created. A contact that is already gone counts as deleted.</summary>
-public sealed class DeleteContactConsumer(ActiveCampaignClient crm) : IConsumer<DeleteContact>
+public sealed class DeleteContactConsumer(ActiveCampaignClient crm, RetryRunner retries, IOptionsMonitor<ActiveCampaignOptions> options)
+    : IConsumer<DeleteContact>
 {
     public async Task Consume(ConsumeContext<DeleteContact> context)
     {
@@ -14,8 +17,13 @@ public sealed class DeleteContactConsumer(ActiveCampaignClient crm) : IConsumer<
         if (!crm.IsConfigured)
             throw new PermanentApiException("activecampaign:not_configured");
 
-        await crm.DeleteContact(context.Message.ContactId, context.CancellationToken);
-        await context.Publish(new ContactDeleted(context.Message.SignupId));
+        await retries.Run(context, options.CurrentValue.Retry,
+            async cancellationToken =>
+            {
+                await crm.DeleteContact(context.Message.ContactId, cancellationToken);
+                await context.Publish(new ContactDeleted(context.Message.SignupId));
+            },
+            failure => throw new PermanentApiException(SyncContactConsumer.UnavailableReason));
     }
 }
 

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Joinery.Contracts;
+using Joinery.Gateway.Page;
 using Joinery.Gateway.Persistence;
 using Joinery.Gateway.Saga;
+using Joinery.ServiceDefaults.Telemetry;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -22,7 +24,8 @@ public static class SignupEndpoints
     }
 
     static async Task<IResult> Submit(HttpRequest request, ISignupLedger ledger, ILoadSagaRepository<SignupState> sagas,
-        IPublishEndpoint publisher, TimeProvider clock, ILogger<SignupRequested> logger, CancellationToken cancellationToken)
+        IPublishEndpoint publisher, TimeProvider clock, ILogger<SignupRequested> logger, PageTexts texts, IConfiguration configuration,
+        CancellationToken cancellationToken)
     {
         if (!request.HasJsonContentType())
             return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the signup as application/json.");
@@ -44,29 +47,43 @@ public static class SignupEndpoints
                 : "The request body could not be read.");
         }
 
-        var (signup, errors) = SignupRequestValidator.Validate(body);
+        var (signup, errors) = SignupRequestValidator.Validate(body, SignupPageOptions.RequiresCodeOfConduct(configuration));
         if (signup is null)
-            return TypedResults.ValidationProblem(errors, title: "The signup has invalid fields.");
+            // In the language the page asked for (Accept-Language), so its inline errors read like the rest of it.
+            return TypedResults.ValidationProblem(texts.Translate(PageTexts.FromAcceptLanguage(request.Headers.AcceptLanguage), errors),
+                title: "The signup has invalid fields.");
 
-        var (id, isNew) = await ledger.Accept(Guid.NewGuid(), signup.NormalizedEmail,
-            async existing => (await sagas.Load(existing))?.CurrentState == "Failed", cancellationToken);
+        if (SignupRequestValidator.IsHoneypotFilled(body))
+        {
+            // A bot filled the hidden field: answer exactly as for a signup, so it learns nothing, but keep and publish nothing.
+            logger.LogInformation("Dropped a signup whose honeypot field was filled");
+            var decoy = Guid.NewGuid();
+            return TypedResults.Accepted($"/api/signups/{decoy}", new { id = decoy, status = SignupStatusView.Accepted, statusUrl = $"/api/signups/{decoy}" });
+        }
+
+        var message = new SignupRequested(Guid.NewGuid(), signup.Name, signup.Email, signup.NormalizedEmail, clock.GetUtcNow());
+        Guid id;
+        bool isNew;
+        try
+        {
+            // On disk before anything else: from here on the signup cannot be lost (the ledger is the outbox).
+            (id, isNew) = await ledger.Accept(message, async existing => (await sagas.Load(existing))?.CurrentState == "Failed", cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "Could not record a signup");
+            request.HttpContext.Response.Headers.RetryAfter = "10";
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
+                "The signup could not be recorded. Please try again shortly.");
+        }
+        // The request span is the root of the signup's trace; the publish below inherits the tags.
+        JoineryTelemetry.TagSignup(System.Diagnostics.Activity.Current, id, SignupSteps.Gateway);
 
         if (isNew)
         {
-            try
-            {
-                await publisher.Publish(new SignupRequested(id, signup.Name, signup.Email, signup.NormalizedEmail, clock.GetUtcNow()),
-                    cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // Not published means not accepted: forget it so a retry starts afresh, and say so honestly.
-                logger.LogError(ex, "Could not publish signup {SignupId}", id);
-                await ledger.Forget(id, CancellationToken.None);
-                request.HttpContext.Response.Headers.RetryAfter = "10";
-                return Problem(StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
-                    "The signup could not be queued. Please try again shortly.");
-            }
+            // Recorded means accepted: if the broker is down, the outbox publishes it once the broker is back.
+            await SignupOutboxDispatcher.TryPublish(publisher, ledger, message, logger, cancellationToken);
+            JoineryMetrics.SignupAccepted();
         }
 
         var status = isNew ? SignupStatusView.Accepted : (await sagas.Load(id))?.CurrentState ?? SignupStatusView.Accepted;
@@ -75,11 +92,11 @@ public static class SignupEndpoints
     }
 
     static async Task<Results<Ok<SignupStatusView>, ProblemHttpResult>> GetStatus(Guid id, ISignupLedger ledger,
-        ILoadSagaRepository<SignupState> sagas, CancellationToken cancellationToken)
+        ILoadSagaRepository<SignupState> sagas, IConfiguration configuration, CancellationToken cancellationToken)
     {
         var saga = await sagas.Load(id);
         if (saga is not null)
-            return TypedResults.Ok(SignupStatusView.From(saga));
+            return TypedResults.Ok(SignupStatusView.From(saga, traceId => TraceLinks.JaegerTraceUrl(configuration, traceId)));
         if (await ledger.Contains(id, cancellationToken))
             return TypedResults.Ok(SignupStatusView.Pending(id));
         return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: "No signup has this id.");

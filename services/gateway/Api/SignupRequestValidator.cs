@@ -15,7 +15,11 @@ public static class SignupRequestValidator
     public const int MaxNameLength = 100;
     public const int MaxEmailLength = 254;
 
-    public static (ValidSignup? Signup, Dictionary<string, string[]> Errors) Validate(JsonElement body)
+    /// <summary>The hidden field of the page that people leave empty and form-filling bots do not.</summary>
+    public const string HoneypotField = "website";
+
+    /// <param name="requireCodeOfConduct">When a code of conduct is configured, <c>codeOfConduct</c> must be true.</param>
+    public static (ValidSignup? Signup, Dictionary<string, string[]> Errors) Validate(JsonElement body, bool requireCodeOfConduct = false)
     {
         var errors = new Dictionary<string, string[]>();
         if (body.ValueKind != JsonValueKind.Object)
@@ -47,10 +51,27 @@ public static class SignupRequestValidator
                 ? "You must consent to be contacted to sign up."
                 : "Consent must be true or false."];
 
+        if (requireCodeOfConduct)
+        {
+            if (!TryGetProperty(body, "codeOfConduct", out var accepted) || accepted.ValueKind is JsonValueKind.False or JsonValueKind.Null)
+                errors["codeOfConduct"] = ["You must accept the code of conduct to sign up."];
+            else if (accepted.ValueKind != JsonValueKind.True)
+                errors["codeOfConduct"] = ["Code of conduct must be true or false."];
+        }
+
         return errors.Count > 0
             ? (null, errors)
             : (new ValidSignup(name!, email!, Normalize(email!)), errors);
     }
+
+    /// <summary>True when the honeypot field holds anything but an empty (or blank) string: a bot filled it in.</summary>
+    public static bool IsHoneypotFilled(JsonElement body) =>
+        body.ValueKind == JsonValueKind.Object && TryGetProperty(body, HoneypotField, out var value) && value.ValueKind switch
+        {
+            JsonValueKind.Null => false,
+            JsonValueKind.String => !string.IsNullOrWhiteSpace(value.GetString()),
+            _ => true,
+        };
 
     public static string Normalize(string email) => email.Trim().ToLowerInvariant();
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Joinery.Gateway.Saga;
 
 namespace Joinery.Gateway.Api;
@@ -12,12 +13,15 @@ public sealed record SignupStatusView(
     IReadOnlyDictionary<string, StepView> Steps,
     DateTimeOffset? CreatedAt,
     DateTimeOffset? UpdatedAt,
-    bool Final)
+    bool Final,
+    string? TraceId = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TraceUrl = null)
 {
     public const string Accepted = "Accepted";
     public static readonly string[] FinalStates = ["Completed", "Failed"];
 
-    public static SignupStatusView From(SignupState saga) => new(
+    /// <param name="traceUrl">Builds the trace link from the trace id; null (no <c>Jaeger:BaseUrl</c>) leaves it out.</param>
+    public static SignupStatusView From(SignupState saga, Func<string?, string?>? traceUrl = null) => new(
         saga.CorrelationId,
         saga.CurrentState,
         saga.FailureReason,
@@ -29,7 +33,9 @@ public sealed record SignupStatusView(
         },
         saga.CreatedAt,
         saga.UpdatedAt,
-        FinalStates.Contains(saga.CurrentState));
+        FinalStates.Contains(saga.CurrentState),
+        saga.TraceId,
+        traceUrl?.Invoke(saga.TraceId));
 
     /// <summary>Accepted and published, but the saga has not seen any message for it yet.</summary>
     public static SignupStatusView Pending(Guid id) => new(

@@ -1,42 +1,88 @@
-using System.Reflection;
+using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Joinery.Gateway.Page;
 
 /// <summary>
 /// Serves the sign-up page from resources embedded in this assembly, so the page works the same whether the
-/// gateway runs alone or inside the standalone host, with no static-files folder to find.
+/// gateway runs alone or inside the standalone host, with no static-files folder to find. The HTML is a template
+/// filled with the texts of the visitor's language (see <see cref="PageTexts"/>); no inline script or style anywhere,
+/// so the policy can forbid them outright.
 /// </summary>
 public static class PageEndpoints
 {
-    static readonly (string Path, string Resource, string ContentType)[] Files =
-    [
-        ("/", "index.html", "text/html; charset=utf-8"),
-        ("/app.js", "app.js", "text/javascript; charset=utf-8"),
-        ("/app.css", "app.css", "text/css; charset=utf-8"),
-    ];
+    public const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
+
+    static readonly Regex CodeOfConductBlock = new(@"<!--coc-->(?<inner>.*?)<!--/coc-->", RegexOptions.Singleline | RegexOptions.Compiled);
 
     public static IEndpointRouteBuilder MapSignupPage(this IEndpointRouteBuilder app)
     {
-        foreach (var (path, resource, contentType) in Files)
+        var texts = app.ServiceProvider.GetRequiredService<PageTexts>();
+        var configuration = app.ServiceProvider.GetRequiredService<IConfiguration>();
+        var codeOfConduct = SignupPageOptions.CodeOfConductUrl(configuration);
+
+        // Rendered once per language at start-up: a missing text fails the start, not a visitor's request.
+        var template = CodeOfConductBlock.Replace(LoadText("Page.index.html"), m => codeOfConduct is null ? "" : m.Groups["inner"].Value);
+        var pages = PageTexts.Languages.ToDictionary(l => l, l => Encoding.UTF8.GetBytes(
+            texts.Render(template, l, new Dictionary<string, string?> { ["coc-url"] = codeOfConduct })));
+
+        app.MapGet("/", (HttpContext context) =>
         {
-            var bytes = Load(resource);
-            app.MapGet(path, (HttpContext context) =>
-            {
-                // No inline script or style anywhere, so the policy can forbid them outright.
-                context.Response.Headers.ContentSecurityPolicy =
-                    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
-                context.Response.Headers.XContentTypeOptions = "nosniff";
-                context.Response.Headers["Referrer-Policy"] = "no-referrer";
-                return Results.Bytes(bytes, contentType);
-            });
-        }
+            var language = ChooseLanguage(context);
+            Secure(context.Response);
+            return Results.Bytes(pages[language], "text/html; charset=utf-8");
+        });
+        MapAsset(app, "/app.js", "Page.app.js", "text/javascript; charset=utf-8");
+        MapAsset(app, "/app.css", "Page.app.css", "text/css; charset=utf-8");
         return app;
     }
 
-    static byte[] Load(string name)
+    /// <summary>The visitor's language; an explicit choice (<c>?lang=</c>, the switch) is remembered in a cookie.</summary>
+    public static string ChooseLanguage(HttpContext context)
+    {
+        var language = PageTexts.Choose(context.Request);
+        if (PageTexts.IsSupported(context.Request.Query["lang"].ToString()))
+            context.Response.Cookies.Append(PageTexts.LanguageCookie, language, new CookieOptions
+            {
+                HttpOnly = true,
+                SameSite = SameSiteMode.Lax,
+                Secure = context.Request.IsHttps,
+                MaxAge = TimeSpan.FromDays(365),
+                IsEssential = true,
+            });
+        // The same URL answers in several languages: caches must keep them apart, and revalidate.
+        context.Response.Headers.Vary = "Accept-Language, Cookie";
+        context.Response.Headers.CacheControl = "no-cache";
+        return language;
+    }
+
+    /// <summary>The headers every page and asset carries.</summary>
+    public static void Secure(HttpResponse response)
+    {
+        response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        response.Headers.XContentTypeOptions = "nosniff";
+        response.Headers["Referrer-Policy"] = "no-referrer";
+    }
+
+    public static void MapAsset(IEndpointRouteBuilder app, string path, string resource, string contentType)
+    {
+        var bytes = Load(resource);
+        app.MapGet(path, (HttpContext context) =>
+        {
+            Secure(context.Response);
+            context.Response.Headers.CacheControl = "no-cache";
+            return Results.Bytes(bytes, contentType);
+        });
+    }
+
+    public static string LoadText(string name) => Encoding.UTF8.GetString(Load(name));
+
+    /// <summary>A resource embedded as <c>Joinery.Gateway.{name}</c>, e.g. <c>Page.app.js</c>.</summary>
+    public static byte[] Load(string name)
     {
         var assembly = typeof(PageEndpoints).Assembly;
-        using var stream = assembly.GetManifestResourceStream("Joinery.Gateway.Page." + name)
+        using var stream = assembly.GetManifestResourceStream("Joinery.Gateway." + name)
             ?? throw new InvalidOperationException($"Embedded page resource {name} is missing");
         using var copy = new MemoryStream();
         stream.CopyTo(copy);

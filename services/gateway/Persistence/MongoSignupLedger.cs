@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Joinery.Contracts;
 using Joinery.ServiceDefaults;
 using MongoDB.Bson.Serialization;
 using MongoDB.Driver;
@@ -10,6 +12,9 @@ public sealed class AcceptedSignup
     public string NormalizedEmail { get; set; } = "";
     public Guid SignupId { get; set; }
     public DateTimeOffset AcceptedAt { get; set; }
+    /// <summary>The SignupRequested message as JSON, kept until the broker has it (the outbox).</summary>
+    public string? Payload { get; set; }
+    public DateTimeOffset? PublishedAt { get; set; }
 }
 
 /// <summary>
@@ -44,16 +49,57 @@ public sealed class MongoSignupLedger : ISignupLedger
     public static FilterDefinition<AcceptedSignup> HeldBy(string normalizedEmail, Guid signupId) =>
         Builders<AcceptedSignup>.Filter.Eq(x => x.NormalizedEmail, normalizedEmail) & Builders<AcceptedSignup>.Filter.Eq(x => x.SignupId, signupId);
 
+    /// <summary>The outbox's look-up: only entries still waiting for the broker are in this (partial) index.</summary>
+    public static CreateIndexModel<AcceptedSignup> UnpublishedIndex { get; } = new(
+        Builders<AcceptedSignup>.IndexKeys.Ascending(x => x.AcceptedAt),
+        new CreateIndexOptions<AcceptedSignup>
+        {
+            Name = "unpublished",
+            PartialFilterExpression = Builders<AcceptedSignup>.Filter.Type(x => x.Payload, MongoDB.Bson.BsonType.String)
+                                      & Builders<AcceptedSignup>.Filter.Type(x => x.PublishedAt, MongoDB.Bson.BsonType.Null),
+        });
+
     public static FilterDefinition<AcceptedSignup> BySignupId(Guid signupId) => Builders<AcceptedSignup>.Filter.Eq(x => x.SignupId, signupId);
 
-    // CreateIndex is a no-op when the same index exists, so every start-up may run it.
-    public Task Initialize(CancellationToken cancellationToken = default) =>
-        _collection.Indexes.CreateOneAsync(SignupIdIndex, cancellationToken: cancellationToken);
+    public static FilterDefinition<AcceptedSignup> WaitingSince(DateTimeOffset acceptedBefore) =>
+        Builders<AcceptedSignup>.Filter.Type(x => x.Payload, MongoDB.Bson.BsonType.String)
+        & Builders<AcceptedSignup>.Filter.Type(x => x.PublishedAt, MongoDB.Bson.BsonType.Null)
+        & Builders<AcceptedSignup>.Filter.Lt(x => x.AcceptedAt, acceptedBefore);
 
-    public async Task<(Guid SignupId, bool IsNew)> Accept(Guid signupId, string normalizedEmail, Func<Guid, Task<bool>> hasFailed,
-        CancellationToken cancellationToken = default)
+    public static UpdateDefinition<AcceptedSignup> Published(DateTimeOffset at) => Builders<AcceptedSignup>.Update.Set(x => x.PublishedAt, at);
+
+    // CreateIndex is a no-op when the same index exists, so every start-up may run it.
+    public async Task Initialize(CancellationToken cancellationToken = default)
     {
-        var entry = new AcceptedSignup { NormalizedEmail = normalizedEmail, SignupId = signupId, AcceptedAt = DateTimeOffset.UtcNow };
+        await _collection.Indexes.CreateOneAsync(SignupIdIndex, cancellationToken: cancellationToken);
+        await _collection.Indexes.CreateOneAsync(UnpublishedIndex, cancellationToken: cancellationToken);
+    }
+
+    public Task<(Guid SignupId, bool IsNew)> Accept(SignupRequested message, Func<Guid, Task<bool>> hasFailed,
+        CancellationToken cancellationToken = default) =>
+        Accept(new AcceptedSignup
+        {
+            NormalizedEmail = message.NormalizedEmail, SignupId = message.SignupId, AcceptedAt = DateTimeOffset.UtcNow,
+            Payload = JsonSerializer.Serialize(message),
+        }, hasFailed, cancellationToken);
+
+    public Task<(Guid SignupId, bool IsNew)> Accept(Guid signupId, string normalizedEmail, Func<Guid, Task<bool>> hasFailed,
+        CancellationToken cancellationToken = default) =>
+        Accept(new AcceptedSignup { NormalizedEmail = normalizedEmail, SignupId = signupId, AcceptedAt = DateTimeOffset.UtcNow }, hasFailed,
+            cancellationToken);
+
+    public Task MarkPublished(Guid signupId, CancellationToken cancellationToken = default) =>
+        _collection.UpdateOneAsync(BySignupId(signupId), Published(DateTimeOffset.UtcNow), cancellationToken: cancellationToken);
+
+    public async Task<IReadOnlyList<SignupRequested>> Unpublished(DateTimeOffset acceptedBefore, int max, CancellationToken cancellationToken = default)
+    {
+        var waiting = await _collection.Find(WaitingSince(acceptedBefore)).SortBy(x => x.AcceptedAt).Limit(max).ToListAsync(cancellationToken);
+        return waiting.Select(x => JsonSerializer.Deserialize<SignupRequested>(x.Payload!)!).ToList();
+    }
+
+    async Task<(Guid SignupId, bool IsNew)> Accept(AcceptedSignup entry, Func<Guid, Task<bool>> hasFailed, CancellationToken cancellationToken)
+    {
+        var (signupId, normalizedEmail) = (entry.SignupId, entry.NormalizedEmail);
         for (var attempt = 0; attempt < 5; attempt++)
         {
             try

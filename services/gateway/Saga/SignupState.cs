@@ -24,8 +24,12 @@ public sealed class SignupState : SagaStateMachineInstance, ISagaVersion
     public bool CrmCreated { get; set; }
     public string SlackStatus { get; set; } = StepStatus.Pending;
     public string? SlackDetail { get; set; }
+    /// <summary>Who approved or rejected the signup (Approval strategy), as the admin API's caller was named.</summary>
+    public string? ApprovalBy { get; set; }
 
     public string? FailureReason { get; set; }
+    /// <summary>The W3C trace id of the signup's trace (the gateway's POST), so the status API can point at it in Jaeger.</summary>
+    public string? TraceId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }
@@ -39,6 +43,9 @@ public static class StepStatus
     public const string Failed = "Failed";
     public const string Compensating = "Compensating";
     public const string Compensated = "Compensated";
+    public const string CompensationFailed = "CompensationFailed";
+    public const string AwaitingApproval = "AwaitingApproval";
+    public const string Rejected = "Rejected";
 
     public static bool IsSettled(string status) => status is Done or Skipped;
 }

@@ -30,5 +30,11 @@ public sealed class SignupStateDefinition : SagaDefinition<SignupState>
         sagaConfigurator.Message<SlackInviteFailed>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
         sagaConfigurator.Message<ContactDeleted>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
         sagaConfigurator.Message<SignupMarkedFailed>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
+        sagaConfigurator.Message<Fault<InviteToSlack>>(x => x.UsePartitioner(partition, m => m.Message.Message.SignupId));
+        sagaConfigurator.Message<Fault<DeleteContact>>(x => x.UsePartitioner(partition, m => m.Message.Message.SignupId));
+        sagaConfigurator.Message<Fault<MarkSignupFailed>>(x => x.UsePartitioner(partition, m => m.Message.Message.SignupId));
+        sagaConfigurator.Message<ApprovalRequested>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
+        sagaConfigurator.Message<SignupApproved>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
+        sagaConfigurator.Message<SignupRejected>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
     }
 }

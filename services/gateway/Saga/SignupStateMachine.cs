@@ -1,4 +1,5 @@
 using Joinery.Contracts;
+using Joinery.ServiceDefaults.Telemetry;
 using MassTransit;
 
 namespace Joinery.Gateway.Saga;
@@ -12,6 +13,8 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
 {
     public State Processing { get; private set; } = null!;
     public State Inviting { get; private set; } = null!;
+    /// <summary>Slack's Approval strategy asked the admins; the admin API's approve or reject moves the signup on.</summary>
+    public State AwaitingApproval { get; private set; } = null!;
     public State Completed { get; private set; } = null!;
     public State Failed { get; private set; } = null!;
 
@@ -24,6 +27,14 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
     public Event<SlackInviteFailed> InviteFailed { get; private set; } = null!;
     public Event<ContactDeleted> ContactDeleted { get; private set; } = null!;
     public Event<SignupMarkedFailed> MarkedFailed { get; private set; } = null!;
+    // A command whose consumer gave up (retries exhausted, or refused for good) comes back as a fault.
+    public Event<Fault<InviteToSlack>> InviteFaulted { get; private set; } = null!;
+    public Event<Fault<DeleteContact>> DeleteFaulted { get; private set; } = null!;
+    public Event<Fault<MarkSignupFailed>> MarkFaulted { get; private set; } = null!;
+    // The approval flow: slack-invite asks (ApprovalRequested), an admin answers through the gateway's admin API.
+    public Event<ApprovalRequested> AskedForApproval { get; private set; } = null!;
+    public Event<SignupApproved> Approved { get; private set; } = null!;
+    public Event<SignupRejected> Rejected { get; private set; } = null!;
 
     public SignupStateMachine(TimeProvider clock)
     {
@@ -39,6 +50,12 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
         Event(() => InviteFailed, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => ContactDeleted, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => MarkedFailed, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => InviteFaulted, e => { e.CorrelateById(m => m.Message.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => DeleteFaulted, e => { e.CorrelateById(m => m.Message.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => MarkFaulted, e => { e.CorrelateById(m => m.Message.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => AskedForApproval, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => Approved, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => Rejected, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
 
         // Anything not handled below is a duplicate or arrived too late to matter.
         OnUnhandledEvent(context => context.Ignore());
@@ -51,6 +68,8 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
                     c.Saga.Name = c.Message.Name;
                     c.Saga.Email = c.Message.Email;
                     c.Saga.NormalizedEmail = c.Message.NormalizedEmail;
+                    // The saga's span is in the trace the gateway's POST started: its id is the signup's trace id.
+                    c.Saga.TraceId ??= JoineryTelemetry.CurrentTraceId();
                     Touch(c.Saga, clock, c.Message.RequestedAt);
                 })
                 .TransitionTo(Processing)
@@ -77,6 +96,55 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
                     c.Saga.SlackStatus = c.Message.Outcome == SlackOutcomes.Skipped ? StepStatus.Skipped : StepStatus.Done;
                     c.Saga.SlackDetail = c.Message.Outcome;
                     Touch(c.Saga, clock);
+                    JoineryMetrics.SignupCompleted(c.Saga.UpdatedAt - c.Saga.CreatedAt);
+                })
+                .TransitionTo(Completed),
+            When(InviteFailed)
+                .Then(c => { c.Saga.SlackStatus = StepStatus.Failed; c.Saga.SlackDetail = c.Message.Reason; })
+                .Fail(this, clock, c => c.Message.Reason),
+            When(InviteFaulted)
+                .Then(c => { c.Saga.SlackStatus = StepStatus.Failed; c.Saga.SlackDetail = FaultDetail(c.Message); })
+                .Fail(this, clock, _ => "slack:unavailable"),
+            // Strategy-agnostic: the saga does not know Slack's strategy, slack-invite says it needs an admin.
+            When(AskedForApproval)
+                .Then(c =>
+                {
+                    c.Saga.SlackStatus = StepStatus.AwaitingApproval;
+                    c.Saga.SlackDetail = "awaiting an admin's approval";
+                    Touch(c.Saga, clock);
+                })
+                .TransitionTo(AwaitingApproval));
+
+        // Only a signup that is waiting can be approved or rejected; anywhere else the decision is ignored (the admin
+        // API answers 409 before publishing, so this only catches races and duplicates).
+        During(AwaitingApproval,
+            When(Approved)
+                .Then(c =>
+                {
+                    c.Saga.SlackStatus = StepStatus.Running;
+                    c.Saga.SlackDetail = "approved";
+                    c.Saga.ApprovalBy = c.Message.ApprovedBy;
+                    Touch(c.Saga, clock);
+                })
+                .SendAsync(Queue(QueueNames.InviteToSlack),
+                    c => Task.FromResult(new InviteToSlack(c.Saga.CorrelationId, c.Saga.Name!, c.Saga.Email!, Approved: true)))
+                .TransitionTo(Inviting),
+            When(Rejected)
+                .Then(c =>
+                {
+                    c.Saga.SlackStatus = StepStatus.Rejected;
+                    c.Saga.SlackDetail = string.IsNullOrWhiteSpace(c.Message.Reason) ? "rejected by an admin" : c.Message.Reason;
+                    c.Saga.ApprovalBy = c.Message.RejectedBy;
+                })
+                .Fail(this, clock, _ => RejectedReason),
+            // A late answer to the first InviteToSlack (e.g. a redelivery that found the person already a member).
+            When(Invited)
+                .Then(c =>
+                {
+                    c.Saga.SlackStatus = c.Message.Outcome == SlackOutcomes.Skipped ? StepStatus.Skipped : StepStatus.Done;
+                    c.Saga.SlackDetail = c.Message.Outcome;
+                    Touch(c.Saga, clock);
+                    JoineryMetrics.SignupCompleted(c.Saga.UpdatedAt - c.Saga.CreatedAt);
                 })
                 .TransitionTo(Completed),
             When(InviteFailed)
@@ -96,8 +164,19 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
             When(ContactDeleted)
                 .Then(c => { c.Saga.CrmStatus = StepStatus.Compensated; Touch(c.Saga, clock); }),
             When(MarkedFailed)
-                .Then(c => { c.Saga.StoreStatus = StepStatus.Compensated; Touch(c.Saga, clock); }));
+                .Then(c => { c.Saga.StoreStatus = StepStatus.Compensated; Touch(c.Saga, clock); }),
+            // Undo that could not be done is shown as such, never reported as done.
+            When(DeleteFaulted)
+                .Then(c => { c.Saga.CrmStatus = StepStatus.CompensationFailed; c.Saga.CrmDetail = FaultDetail(c.Message); Touch(c.Saga, clock); }),
+            When(MarkFaulted)
+                .Then(c => { c.Saga.StoreStatus = StepStatus.CompensationFailed; c.Saga.StoreDetail = FaultDetail(c.Message); Touch(c.Saga, clock); }));
     }
+
+    /// <summary>The failure reason of a signup an admin rejected.</summary>
+    public const string RejectedReason = "admin:rejected";
+
+    static string FaultDetail<T>(Fault<T> fault) =>
+        fault.Exceptions.FirstOrDefault() is { } e ? $"{e.ExceptionType}: {e.Message}" : "gave up";
 
     internal static bool ReadyToInvite(SignupState s) =>
         s.Requested && StepStatus.IsSettled(s.StoreStatus) && StepStatus.IsSettled(s.CrmStatus);
@@ -158,6 +237,8 @@ static class SignupStateMachineBinders
             {
                 c.Saga.FailureReason = reason(c);
                 SignupStateMachine.Touch(c.Saga, clock);
+                JoineryTelemetry.RecordStepFailure(c.Saga.FailureReason);
+                JoineryMetrics.SignupFailed(c.Saga.FailureReason, c.Saga.UpdatedAt - c.Saga.CreatedAt);
             })
             .ThenAsync(c => SignupStateMachine.Compensate(c))
             .TransitionTo(machine.Failed);

@@ -27,5 +27,15 @@ public interface ISagaStore<TSaga> where TSaga : class, ISagaVersion
 
     Task<IReadOnlyList<TSaga>> Query(Expression<Func<TSaga, bool>> filter, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// One page of the instances matching <paramref name="filter"/>, ordered by <paramref name="newestFirstBy"/> descending
+    /// (ties by correlation id), and how many match in all. <paramref name="take"/> 0 only counts.
+    /// </summary>
+    Task<SagaPage<TSaga>> Page(Expression<Func<TSaga, bool>> filter, Expression<Func<TSaga, object>> newestFirstBy, int skip, int take,
+        CancellationToken cancellationToken = default);
+
     bool IsDuplicateKey(Exception exception);
 }
+
+/// <summary>A page of saga instances and the number of instances the filter matched in all.</summary>
+public sealed record SagaPage<TSaga>(IReadOnlyList<TSaga> Items, long Total);

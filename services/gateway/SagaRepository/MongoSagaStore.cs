@@ -41,6 +41,10 @@ public sealed class MongoSagaStore<TSaga> : ISagaStore<TSaga> where TSaga : clas
     public static FilterDefinition<TSaga> NotNewerThan(Guid correlationId, int version) =>
         Builders<TSaga>.Filter.Eq(x => x.CorrelationId, correlationId) & Builders<TSaga>.Filter.Lte(x => x.Version, version);
 
+    /// <summary>The page order: newest first by the given field, ties broken by the id so pages never overlap.</summary>
+    public static SortDefinition<TSaga> NewestFirst(Expression<Func<TSaga, object>> field) =>
+        Builders<TSaga>.Sort.Descending(field).Ascending(x => x.CorrelationId);
+
     public IMongoCollection<TSaga> Collection => _collection;
 
     public Task Initialize(CancellationToken cancellationToken = default) => Task.CompletedTask;
@@ -67,6 +71,23 @@ public sealed class MongoSagaStore<TSaga> : ISagaStore<TSaga> where TSaga : clas
 
     public async Task<IReadOnlyList<TSaga>> Query(Expression<Func<TSaga, bool>> filter, CancellationToken cancellationToken = default) =>
         await _collection.Find(filter).ToListAsync(cancellationToken);
+
+    public async Task<SagaPage<TSaga>> Page(Expression<Func<TSaga, bool>> filter, Expression<Func<TSaga, object>> newestFirstBy, int skip,
+        int take, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(skip);
+        ArgumentOutOfRangeException.ThrowIfNegative(take);
+        var total = await _collection.CountDocumentsAsync(filter, cancellationToken: cancellationToken);
+        // Limit(0) would mean "no limit" to the server, so a count-only call reads no documents at all.
+        var items = take == 0
+            ? []
+            : await _collection.Find(filter)
+                .Sort(NewestFirst(newestFirstBy))
+                .Skip(skip)
+                .Limit(take)
+                .ToListAsync(cancellationToken);
+        return new SagaPage<TSaga>(items, total);
+    }
 
     public bool IsDuplicateKey(Exception exception) => MongoConnection.IsDuplicateKey(exception);
 }

@@ -105,6 +105,20 @@ public sealed class SqliteSagaStore<TSaga> : ISagaStore<TSaga> where TSaga : cla
         return matches;
     }
 
+    /// <summary>Filters, orders and pages in memory, for the same reason as <see cref="Query"/>.</summary>
+    public async Task<SagaPage<TSaga>> Page(Expression<Func<TSaga, bool>> filter, Expression<Func<TSaga, object>> newestFirstBy, int skip,
+        int take, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(skip);
+        ArgumentOutOfRangeException.ThrowIfNegative(take);
+        var matches = await Query(filter, cancellationToken);
+        var key = newestFirstBy.Compile();
+        var page = take == 0
+            ? []
+            : matches.OrderByDescending(key, Comparer<object>.Default).ThenBy(s => s.CorrelationId).Skip(skip).Take(take).ToList();
+        return new SagaPage<TSaga>(page, matches.Count);
+    }
+
     static void Bind(SqliteCommand command, TSaga saga)
     {
         command.Parameters.AddWithValue("$id", saga.CorrelationId.ToString());

@@ -1,4 +1,5 @@
 using Joinery.Contracts;
+using Joinery.ServiceDefaults.Telemetry;
 using Joinery.Store.Persistence;
 using MassTransit;
 
@@ -17,7 +18,10 @@ public sealed class StoreSignupConsumer(ISignupRepository signups, TimeProvider 
             context.CancellationToken);
 
         if (outcome == AddSignupOutcome.EmailTaken)
+        {
+            JoineryTelemetry.RecordStepFailure(EmailTakenReason);
             await context.Publish(new SignupStoreFailed(m.SignupId, EmailTakenReason));
+        }
         else
             await context.Publish(new SignupStored(m.SignupId));
     }

@@ -90,6 +90,9 @@ public sealed class MongoSignupRepository : ISignupRepository
         return result.MatchedCount > 0;
     }
 
+    public async Task<bool> Erase(Guid signupId, CancellationToken cancellationToken = default) =>
+        (await _collection.DeleteOneAsync(ById(signupId), cancellationToken)).DeletedCount > 0;
+
     public async Task<SignupRecord?> Find(Guid signupId, CancellationToken cancellationToken = default) =>
         await _collection.Find(ById(signupId)).FirstOrDefaultAsync(cancellationToken);
 }

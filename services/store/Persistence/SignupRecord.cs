@@ -37,4 +37,7 @@ public interface ISignupRepository
     Task<bool> MarkFailed(Guid signupId, string reason, DateTimeOffset at, CancellationToken cancellationToken = default);
 
     Task<SignupRecord?> Find(Guid signupId, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the record for good (a person's erasure); false when no record has this id.</summary>
+    Task<bool> Erase(Guid signupId, CancellationToken cancellationToken = default);
 }

@@ -64,6 +64,15 @@ public sealed class SqliteSignupRepository(SqliteDatabase database) : ISignupRep
         return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
     }
 
+    public async Task<bool> Erase(Guid signupId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.Open(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM signups WHERE signup_id = $id";
+        command.Parameters.AddWithValue("$id", signupId.ToString());
+        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+    }
+
     public async Task<SignupRecord?> Find(Guid signupId, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.Open(cancellationToken);

@@ -35,12 +35,17 @@ public sealed class CrmSyncTestHost : IAsyncDisposable
     public IServiceProvider Services => _provider;
 
     public static async Task<CrmSyncTestHost> Start(StubActiveCampaign crm, bool configured = true,
-        IDictionary<string, string?>? settings = null, string? dataDirectory = null)
+        IDictionary<string, string?>? settings = null, string? dataDirectory = null, Action<IServiceCollection>? services = null)
     {
         var ownedDataDirectory = dataDirectory is null ? NewDataDirectory() : null;
         dataDirectory ??= ownedDataDirectory!;
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        var configuration = new Dictionary<string, string?> { ["Persistence:DataDirectory"] = dataDirectory };
+        var configuration = new Dictionary<string, string?>
+        {
+            ["Persistence:DataDirectory"] = dataDirectory,
+            // ActiveCampaign's real 5 a second would pace every test; tests of the limit set their own.
+            ["ActiveCampaign:RequestsPerSecond"] = "1000",
+        };
         if (configured)
         {
             configuration["ActiveCampaign:BaseUrl"] = BaseUrl;
@@ -53,6 +58,7 @@ public sealed class CrmSyncTestHost : IAsyncDisposable
         builder.AddCrmSyncService();
         builder.Services.AddHttpClient(CrmSyncServiceExtensions.ActiveCampaignHttpClient)
             .ConfigurePrimaryHttpMessageHandler(() => crm);
+        services?.Invoke(builder.Services);
 
         var modules = builder.Services.MessagingModules();
         builder.Services.AddMassTransitTestHarness(bus =>

@@ -10,7 +10,10 @@ namespace Joinery.Tests.CrmSync;
 /// </summary>
 public sealed class StubActiveCampaign : HttpMessageHandler
 {
-    public sealed record Request(HttpMethod Method, Uri Uri, IReadOnlyDictionary<string, string> Headers, string? Body);
+    public sealed record Request(HttpMethod Method, Uri Uri, IReadOnlyDictionary<string, string> Headers, string? Body)
+    {
+        public DateTimeOffset At { get; init; } = DateTimeOffset.UtcNow;
+    }
 
     readonly ConcurrentQueue<Func<CancellationToken, Task<HttpResponseMessage>>> _script = new();
 
@@ -22,6 +25,17 @@ public sealed class StubActiveCampaign : HttpMessageHandler
     public StubActiveCampaign Then(HttpStatusCode status, string json)
     {
         _script.Enqueue(_ => Task.FromResult(Json(status, json)));
+        return this;
+    }
+
+    public StubActiveCampaign ThenRetryAfter(HttpStatusCode status, string json, string retryAfterSeconds)
+    {
+        _script.Enqueue(_ =>
+        {
+            var response = Json(status, json);
+            response.Headers.TryAddWithoutValidation("Retry-After", retryAfterSeconds);
+            return Task.FromResult(response);
+        });
         return this;
     }
 

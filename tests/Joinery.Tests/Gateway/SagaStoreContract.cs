@@ -156,6 +156,43 @@ public abstract class SagaStoreContract : IAsyncLifetime
         var invites = left.SentCount<InviteToSlack>(m => ids.Contains(m.SignupId)) + right.SentCount<InviteToSlack>(m => ids.Contains(m.SignupId));
         Assert.Equal(ids.Count, invites);
     }
+
+    [SkippableFact]
+    public async Task Should_page_the_matches_newest_first_and_count_them_all()
+    {
+        var domain = $"{Guid.NewGuid():N}.example.com";
+        var start = DateTimeOffset.Parse("2026-11-25T10:00:00Z");
+        var sagas = Enumerable.Range(0, 5).Select(i =>
+        {
+            var saga = NewSaga();
+            saga.NormalizedEmail = $"person{i}@{domain}";
+            saga.CurrentState = i % 2 == 0 ? "Completed" : "Failed";
+            saga.UpdatedAt = start.AddMinutes(i);
+            return saga;
+        }).ToList();
+        foreach (var saga in sagas)
+            await _store.Insert(saga);
+        var other = NewSaga();
+        other.NormalizedEmail = "someone@elsewhere.example.com";
+        other.CurrentState = "Completed";
+        await _store.Insert(other);
+
+        var first = await _store.Page(s => s.NormalizedEmail != null && s.NormalizedEmail.Contains(domain), s => s.UpdatedAt, 0, 2);
+        Assert.Equal(5, first.Total);
+        Assert.Equal([sagas[4].CorrelationId, sagas[3].CorrelationId], first.Items.Select(s => s.CorrelationId));
+
+        var last = await _store.Page(s => s.NormalizedEmail != null && s.NormalizedEmail.Contains(domain), s => s.UpdatedAt, 4, 2);
+        Assert.Equal([sagas[0].CorrelationId], last.Items.Select(s => s.CorrelationId));
+
+        var completed = await _store.Page(s => s.CurrentState == "Completed" && s.NormalizedEmail != null && s.NormalizedEmail.Contains(domain),
+            s => s.UpdatedAt, 0, 10);
+        Assert.Equal([sagas[4].CorrelationId, sagas[2].CorrelationId, sagas[0].CorrelationId], completed.Items.Select(s => s.CorrelationId));
+
+        var countOnly = await _store.Page(s => s.CurrentState == "Failed" && s.NormalizedEmail != null && s.NormalizedEmail.Contains(domain),
+            s => s.UpdatedAt, 0, 0);
+        Assert.Equal(2, countOnly.Total);
+        Assert.Empty(countOnly.Items);
+    }
 }
 
 public sealed class Sqlite_saga_store : SagaStoreContract

@@ -68,6 +68,36 @@ public abstract class SignupLedgerContract : IAsyncLifetime
         Assert.Equal((second, true), await Ledger.Accept(second, email, Always));
     }
 
+    static Joinery.Contracts.SignupRequested Message(string email) =>
+        new(Guid.NewGuid(), "Ada", email.ToUpperInvariant(), email, DateTimeOffset.UtcNow);
+
+    [SkippableFact]
+    public async Task Should_keep_an_accepted_signup_in_the_outbox_until_it_is_published()
+    {
+        var message = Message(Email());
+        Assert.Equal((message.SignupId, true), await Ledger.Accept(message, Never));
+
+        var waiting = await Ledger.Unpublished(DateTimeOffset.UtcNow.AddSeconds(1), 1000);
+        Assert.Contains(message, waiting);
+        Assert.DoesNotContain(message, await Ledger.Unpublished(DateTimeOffset.UtcNow.AddMinutes(-1), 1000));
+
+        await Ledger.MarkPublished(message.SignupId);
+        Assert.DoesNotContain(waiting.Single(m => m.SignupId == message.SignupId), await Ledger.Unpublished(DateTimeOffset.UtcNow.AddSeconds(1), 1000));
+        Assert.True(await Ledger.Contains(message.SignupId));
+    }
+
+    [SkippableFact]
+    public async Task A_refused_duplicate_should_not_enter_the_outbox()
+    {
+        var email = Email();
+        var first = Message(email);
+        await Ledger.Accept(first, Never);
+        await Ledger.MarkPublished(first.SignupId);
+        var second = Message(email);
+        Assert.Equal((first.SignupId, false), await Ledger.Accept(second, Never));
+        Assert.DoesNotContain(await Ledger.Unpublished(DateTimeOffset.UtcNow.AddSeconds(1), 1000), m => m.SignupId == second.SignupId);
+    }
+
     [SkippableFact]
     public async Task Concurrent_requests_for_one_email_should_accept_exactly_one()
     {

@@ -49,6 +49,16 @@ public sealed class SignupSagaHarness : IAsyncDisposable
 
     public Task<SignupState> WaitForState(Guid id, string state) => WaitFor(id, s => s.CurrentState == state, $"state {state}");
 
+    /// <summary>
+    /// True once a matching message was sent. The outbox releases sends after the saga is saved, so a test that saw
+    /// the new state may still be ahead of the send; the harness's own inactivity wait is too eager for that.
+    /// </summary>
+    public async Task<bool> WaitForSent<T>(Func<T, bool> filter) where T : class
+    {
+        await Eventually.True(() => SentCount(filter) > 0, TimeSpan.FromSeconds(15), $"a {typeof(T).Name} to be sent");
+        return true;
+    }
+
     public int SentCount<T>(Func<T, bool> filter) where T : class =>
         Harness.Sent.Select<T>().Count(x => filter(x.Context.Message));
 

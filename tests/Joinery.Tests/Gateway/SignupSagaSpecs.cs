@@ -3,6 +3,8 @@ using Joinery.Gateway.Saga;
 using Joinery.Gateway.SagaRepository;
 using Joinery.ServiceDefaults;
 using Joinery.Tests.Support;
+using MassTransit;
+using MassTransit.Events;
 
 namespace Joinery.Tests.Gateway;
 
@@ -52,7 +54,7 @@ public abstract class SignupSagaSpecs : IAsyncLifetime
 
     SignupRequested Requested => new(_id, "Ada Lovelace", "Ada@Example.com", "ada@example.com", DateTimeOffset.UtcNow);
 
-    Task<bool> InviteSent() => Saga.Harness.Sent.Any<InviteToSlack>(x => x.Context.Message.SignupId == _id);
+    Task<bool> InviteSent() => Saga.WaitForSent<InviteToSlack>(m => m.SignupId == _id);
 
     [SkippableFact]
     public async Task Submitting_a_signup_should_reach_completed()
@@ -124,7 +126,7 @@ public abstract class SignupSagaSpecs : IAsyncLifetime
         var failed = await Saga.WaitForState(_id, "Failed");
         Assert.Equal("store:email_already_registered", failed.FailureReason);
         Assert.Equal(StepStatus.Compensating, failed.CrmStatus);
-        Assert.True(await Saga.Harness.Sent.Any<DeleteContact>(x => x.Context.Message.SignupId == _id && x.Context.Message.ContactId == "42"));
+        Assert.True(await Saga.WaitForSent<DeleteContact>(m => m.SignupId == _id && m.ContactId == "42"));
         Assert.Equal(0, Saga.SentCount<MarkSignupFailed>(m => m.SignupId == _id));
         Assert.Equal(0, Saga.SentCount<InviteToSlack>(m => m.SignupId == _id));
 
@@ -142,8 +144,7 @@ public abstract class SignupSagaSpecs : IAsyncLifetime
 
         var failed = await Saga.WaitForState(_id, "Failed");
         Assert.Equal("activecampaign:422:email_invalid", failed.FailureReason);
-        Assert.True(await Saga.Harness.Sent.Any<MarkSignupFailed>(x =>
-            x.Context.Message.SignupId == _id && x.Context.Message.Reason == "activecampaign:422:email_invalid"));
+        Assert.True(await Saga.WaitForSent<MarkSignupFailed>(m => m.SignupId == _id && m.Reason == "activecampaign:422:email_invalid"));
 
         await Saga.Publish(new SignupMarkedFailed(_id));
         var compensated = await Saga.WaitFor(_id, s => s.StoreStatus == StepStatus.Compensated, "store compensated");
@@ -163,8 +164,8 @@ public abstract class SignupSagaSpecs : IAsyncLifetime
         var failed = await Saga.WaitForState(_id, "Failed");
         Assert.Equal("slack:invalid_email", failed.FailureReason);
         Assert.Equal(StepStatus.Failed, failed.SlackStatus);
-        Assert.True(await Saga.Harness.Sent.Any<DeleteContact>(x => x.Context.Message.SignupId == _id));
-        Assert.True(await Saga.Harness.Sent.Any<MarkSignupFailed>(x => x.Context.Message.SignupId == _id));
+        Assert.True(await Saga.WaitForSent<DeleteContact>(m => m.SignupId == _id));
+        Assert.True(await Saga.WaitForSent<MarkSignupFailed>(m => m.SignupId == _id));
     }
 
     [SkippableFact]
@@ -177,7 +178,7 @@ public abstract class SignupSagaSpecs : IAsyncLifetime
         await Saga.Publish(new SlackInviteFailed(_id, "slack:not_allowed"));
 
         var failed = await Saga.WaitForState(_id, "Failed");
-        Assert.True(await Saga.Harness.Sent.Any<MarkSignupFailed>(x => x.Context.Message.SignupId == _id));
+        Assert.True(await Saga.WaitForSent<MarkSignupFailed>(m => m.SignupId == _id));
         Assert.Equal(StepStatus.Done, failed.CrmStatus);
         Assert.Equal(0, Saga.SentCount<DeleteContact>(m => m.SignupId == _id));
     }
@@ -192,8 +193,46 @@ public abstract class SignupSagaSpecs : IAsyncLifetime
         await Saga.Publish(new ContactSynced(_id, "99", Created: true, Skipped: false));
         var compensating = await Saga.WaitFor(_id, s => s.CrmStatus == StepStatus.Compensating, "late contact compensated");
         Assert.Equal("Failed", compensating.CurrentState);
-        Assert.True(await Saga.Harness.Sent.Any<DeleteContact>(x => x.Context.Message.SignupId == _id && x.Context.Message.ContactId == "99"));
+        Assert.True(await Saga.WaitForSent<DeleteContact>(m => m.SignupId == _id && m.ContactId == "99"));
         Assert.Equal(0, Saga.SentCount<InviteToSlack>(m => m.SignupId == _id));
+    }
+
+    [SkippableFact]
+    public async Task Slack_giving_up_should_fail_and_compensate()
+    {
+        await Saga.Publish(Requested);
+        await Saga.Publish(new SignupStored(_id));
+        await Saga.Publish(new ContactSynced(_id, "42", Created: true, Skipped: false));
+        await Saga.WaitForState(_id, "Inviting");
+        await Saga.Harness.Bus.Publish<Fault<InviteToSlack>>(new
+        {
+            Message = new InviteToSlack(_id, "Ada", "ada@example.com"),
+            Exceptions = new[] { new FaultExceptionInfo(new InvalidOperationException("Slack answered 503")) },
+        });
+
+        var failed = await Saga.WaitForState(_id, "Failed");
+        Assert.Equal("slack:unavailable", failed.FailureReason);
+        Assert.Contains("503", failed.SlackDetail);
+        Assert.True(await Saga.WaitForSent<DeleteContact>(m => m.SignupId == _id));
+    }
+
+    [SkippableFact]
+    public async Task A_compensation_that_could_not_be_done_should_say_so()
+    {
+        await Saga.Publish(Requested);
+        await Saga.Publish(new ContactSynced(_id, "42", Created: true, Skipped: false));
+        await Saga.WaitFor(_id, s => s.CrmStatus == StepStatus.Done, "crm done");
+        await Saga.Publish(new SignupStoreFailed(_id, "store:email_already_registered"));
+        await Saga.WaitForState(_id, "Failed");
+        await Saga.Harness.Bus.Publish<Fault<DeleteContact>>(new
+        {
+            Message = new DeleteContact(_id, "42"),
+            Exceptions = new[] { new FaultExceptionInfo(new InvalidOperationException("ActiveCampaign answered 403")) },
+        });
+
+        var state = await Saga.WaitFor(_id, s => s.CrmStatus == StepStatus.CompensationFailed, "crm compensation failed");
+        Assert.Contains("403", state.CrmDetail);
+        Assert.Equal("Failed", state.CurrentState);
     }
 
     [SkippableFact]

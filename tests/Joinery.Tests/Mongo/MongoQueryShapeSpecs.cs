@@ -95,3 +95,24 @@ public sealed class Rendering_the_mongodb_queries
         Assert.True(MongoSignupLedger.SignupIdIndex.Options.Unique);
     }
 }
+
+public sealed class Rendering_the_outbox_queries
+{
+    static Rendering_the_outbox_queries() => MongoSignupLedger.RegisterClassMap();
+
+    [Fact]
+    public void The_outbox_should_only_pick_entries_with_a_payload_not_yet_published()
+    {
+        var at = DateTimeOffset.Parse("2026-11-25T10:00:00Z");
+        var filter = MongoSignupLedger.WaitingSince(at)
+            .Render(new RenderArgs<AcceptedSignup>(BsonSerializer.LookupSerializer<AcceptedSignup>(), BsonSerializer.SerializerRegistry));
+        Assert.Equal(new BsonDocument("$type", 2), filter["Payload"]);
+        Assert.Equal(new BsonDocument("$type", 10), filter["PublishedAt"]);
+        Assert.True(filter["AcceptedAt"].AsBsonDocument.Contains("$lt"));
+
+        var index = MongoSignupLedger.UnpublishedIndex;
+        var partial = index.Options.PartialFilterExpression
+            .Render(new RenderArgs<AcceptedSignup>(BsonSerializer.LookupSerializer<AcceptedSignup>(), BsonSerializer.SerializerRegistry));
+        Assert.Equal(["Payload", "PublishedAt"], partial.Names);
+    }
+}

@@ -31,7 +31,8 @@ public sealed class SlackInviteTestHost : IAsyncDisposable
     public StubSlack Slack { get; }
     public ITestHarness Harness { get; }
 
-    public static async Task<SlackInviteTestHost> Start(StubSlack slack, bool configured = true, IDictionary<string, string?>? settings = null)
+    public static async Task<SlackInviteTestHost> Start(StubSlack slack, bool configured = true, IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         var configuration = new Dictionary<string, string?>
@@ -39,6 +40,11 @@ public sealed class SlackInviteTestHost : IAsyncDisposable
             ["Slack:BaseUrl"] = BaseUrl,
             ["Slack:TeamId"] = TeamId,
             ["Slack:ChannelIds"] = ChannelIds,
+            // Slack's real limits (20 invites a minute) would make every retry here wait seconds; tests of the
+            // limits set their own.
+            ["Slack:InvitesPerMinute"] = "60000",
+            ["Slack:LookupsPerMinute"] = "60000",
+            ["Slack:PostsPerMinute"] = "60000",
         };
         if (configured)
             configuration["Slack:Token"] = Token;
@@ -49,6 +55,7 @@ public sealed class SlackInviteTestHost : IAsyncDisposable
         builder.AddSlackInviteService();
         builder.Services.AddHttpClient(SlackInviteServiceExtensions.SlackHttpClient)
             .ConfigurePrimaryHttpMessageHandler(() => slack);
+        services?.Invoke(builder.Services);
 
         var modules = builder.Services.MessagingModules();
         builder.Services.AddMassTransitTestHarness(bus =>
@@ -59,9 +66,14 @@ public sealed class SlackInviteTestHost : IAsyncDisposable
 
         var provider = builder.Services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = true });
         var host = new SlackInviteTestHost(provider, slack);
+        // What the service's host would start before the bus: the invite-link ledger and the start-up checks.
+        foreach (var hosted in provider.GetServices<IHostedService>().Where(h => h.GetType().Assembly == typeof(SlackInviteServiceExtensions).Assembly))
+            await hosted.StartAsync(CancellationToken.None);
         await host.Harness.Start();
         return host;
     }
+
+    public IServiceProvider Services => _provider;
 
     public ValueTask DisposeAsync() => _provider.DisposeAsync();
 }

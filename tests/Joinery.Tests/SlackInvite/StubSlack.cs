@@ -10,9 +10,35 @@ namespace Joinery.Tests.SlackInvite;
 /// </summary>
 public sealed class StubSlack : HttpMessageHandler
 {
-    public sealed record Request(HttpMethod Method, Uri Uri, IReadOnlyDictionary<string, string> Headers, string? Body);
+    public sealed record Request(HttpMethod Method, Uri Uri, IReadOnlyDictionary<string, string> Headers, string? Body)
+    {
+        public DateTimeOffset At { get; init; } = DateTimeOffset.UtcNow;
+
+        /// <summary>The Web API method, e.g. <c>admin.users.invite</c>.</summary>
+        public string ApiMethod => Uri.AbsolutePath[(Uri.AbsolutePath.LastIndexOf('/') + 1)..];
+    }
 
     readonly ConcurrentQueue<Func<CancellationToken, Task<HttpResponseMessage>>> _script = new();
+    readonly ConcurrentDictionary<string, ConcurrentQueue<Func<CancellationToken, Task<HttpResponseMessage>>>> _byMethod = new();
+
+    /// <summary>Scripts an answer for one method only (e.g. <c>users.lookupByEmail</c>); those come before the shared script.</summary>
+    public StubSlack On(string method, HttpStatusCode status, string json, string? retryAfterSeconds = null)
+    {
+        _byMethod.GetOrAdd(method, _ => new()).Enqueue(_ =>
+        {
+            var response = Json(status, json);
+            if (retryAfterSeconds is not null)
+                response.Headers.TryAddWithoutValidation("Retry-After", retryAfterSeconds);
+            return Task.FromResult(response);
+        });
+        return this;
+    }
+
+    public StubSlack OnOk(string method) => On(method, HttpStatusCode.OK, """{"ok":true}""");
+
+    public StubSlack OnError(string method, string error) => On(method, HttpStatusCode.OK, $$"""{"ok":false,"error":"{{error}}"}""");
+
+    public IEnumerable<Request> Calls(string method) => Requests.Where(r => r.ApiMethod == method);
 
     public ConcurrentQueue<Request> Requests { get; } = new();
 
@@ -54,7 +80,10 @@ public sealed class StubSlack : HttpMessageHandler
         var body = request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken);
         var headers = request.Headers.ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase);
         Requests.Enqueue(new Request(request.Method, request.RequestUri!, headers, body));
-        var reply = _script.TryDequeue(out var next) ? next : Otherwise;
+        var method = request.RequestUri!.AbsolutePath[(request.RequestUri.AbsolutePath.LastIndexOf('/') + 1)..];
+        var reply = _byMethod.TryGetValue(method, out var own) && own.TryDequeue(out var mine) ? mine
+            : _script.TryDequeue(out var next) ? next
+            : Otherwise;
         var response = await reply(cancellationToken);
         // A real handler links the two; Refit's error handling relies on it.
         response.RequestMessage = request;

@@ -86,4 +86,22 @@ public abstract class SignupRepositoryContract : IAsyncLifetime
         Assert.Equal(SignupRecord.Failed, (await Repository.Find(failed.SignupId))!.Status);
         Assert.Equal(SignupRecord.Stored, (await Repository.Find(retry.SignupId))!.Status);
     }
+
+    [SkippableFact]
+    public async Task Should_erase_a_record_for_good_and_let_the_email_sign_up_again()
+    {
+        var email = $"{Guid.NewGuid():N}@example.com";
+        var record = NewRecord(email);
+        var other = NewRecord();
+        await Repository.Add(record);
+        await Repository.Add(other);
+
+        Assert.True(await Repository.Erase(record.SignupId));
+        Assert.Null(await Repository.Find(record.SignupId));
+        Assert.NotNull(await Repository.Find(other.SignupId));
+        Assert.False(await Repository.Erase(record.SignupId));
+
+        // Nothing of the erased record still holds the email.
+        Assert.Equal(AddSignupOutcome.Stored, await Repository.Add(NewRecord(email)));
+    }
 }
