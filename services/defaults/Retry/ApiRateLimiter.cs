@@ -45,9 +45,12 @@ public sealed class ApiRateLimiter
         DateTimeOffset slot;
         var now = _clock.GetUtcNow();
         var reserved = ReservedPermit.Take(Name);
-        if (reserved is { } held && held - now <= _maxWait)
+        if (reserved is { } held)
         {
-            // This message's slot, reserved before it went to wait; it may arrive a little after it (wait queues round up).
+            // This message's slot, reserved before it went to wait; it may arrive a little after it (wait queues round
+            // up). Back too early (a wait longer than the longest wait queue), it keeps the slot and waits again.
+            if (held - now > _maxWait)
+                throw new ThrottledException(Name, held - now, held);
             slot = held;
         }
         else

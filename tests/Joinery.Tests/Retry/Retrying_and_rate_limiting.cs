@@ -114,6 +114,23 @@ public sealed class Retrying_and_rate_limiting
     }
 
     [Fact]
+    public async Task A_holder_back_long_before_its_slot_keeps_it_and_is_sent_away_again()
+    {
+        var limiter = new ApiRateLimiter("test", 10, TimeSpan.FromSeconds(1));
+        var slot = DateTimeOffset.UtcNow.AddHours(2);
+
+        ThrottledException thrown;
+        using (ReservedPermit.Hold("test", slot))
+            thrown = await Assert.ThrowsAsync<ThrottledException>(() => limiter.Acquire(CancellationToken.None).AsTask());
+
+        Assert.Equal(slot, thrown.Slot);
+        // No new slot was taken for it: the next caller goes straight through.
+        var next = Stopwatch.StartNew();
+        await limiter.Acquire(CancellationToken.None);
+        Assert.True(next.Elapsed < TimeSpan.FromMilliseconds(60));
+    }
+
+    [Fact]
     public async Task A_429_pauses_every_caller()
     {
         var limiter = new ApiRateLimiter("test", 100, TimeSpan.FromSeconds(1));
