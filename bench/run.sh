@@ -83,7 +83,6 @@ timeout 60 rabbitmqctl -q delete_vhost "$BENCH_BROKER_VHOST" >/dev/null 2>&1 || 
 timeout 60 rabbitmqctl -q add_vhost "$BENCH_BROKER_VHOST" >/dev/null
 timeout 60 rabbitmqctl -q set_permissions -p "$BENCH_BROKER_VHOST" guest '.*' '.*' '.*' >/dev/null
 
-
 # The services' client-side rate limits protect the real APIs (Slack's Tier 2: 20 invites a minute; ActiveCampaign:
 # 5 requests a second) and would cap the whole system at a third of a signup per second by design. The benchmark
 # measures Joinery itself against a fake that limits nothing, so they are lifted here (and only here).
@@ -91,6 +90,10 @@ export Slack__InvitesPerMinute="${Slack__InvitesPerMinute:-6000000}"
 export Slack__LookupsPerMinute="${Slack__LookupsPerMinute:-6000000}"
 export Slack__PostsPerMinute="${Slack__PostsPerMinute:-6000000}"
 export ActiveCampaign__RequestsPerSecond="${ActiveCampaign__RequestsPerSecond:-100000}"
+
+# The fake APIs' SMTP sink listens on 2525 unless told otherwise: keep off the port of another instance.
+export FakeApis__SmtpPort="${FakeApis__SmtpPort:-18125}"
+export Smtp__Port="${Smtp__Port:-$FakeApis__SmtpPort}"
 
 # Each run starts from empty databases (this state folder is the benchmark's own).
 rm -rf "$DATA_DIR"
