@@ -83,11 +83,6 @@ public sealed class MongoSignupLedger : ISignupLedger
             Payload = JsonSerializer.Serialize(message),
         }, hasFailed, cancellationToken);
 
-    public Task<(Guid SignupId, bool IsNew)> Accept(Guid signupId, string normalizedEmail, Func<Guid, Task<bool>> hasFailed,
-        CancellationToken cancellationToken = default) =>
-        Accept(new AcceptedSignup { NormalizedEmail = normalizedEmail, SignupId = signupId, AcceptedAt = DateTimeOffset.UtcNow }, hasFailed,
-            cancellationToken);
-
     public Task MarkPublished(Guid signupId, CancellationToken cancellationToken = default) =>
         _collection.UpdateOneAsync(BySignupId(signupId), Published(DateTimeOffset.UtcNow), cancellationToken: cancellationToken);
 

@@ -26,14 +26,7 @@ public interface ISignupLedger
     /// <summary>Accepted signups still waiting for the broker, accepted before <paramref name="acceptedBefore"/>, oldest first.</summary>
     Task<IReadOnlyList<SignupRequested>> Unpublished(DateTimeOffset acceptedBefore, int max, CancellationToken cancellationToken = default);
 
-    /// <summary>
-    /// Records <paramref name="signupId"/> for the email unless a signup for it is still live (in progress or
-    /// completed), in which case that signup's id is returned and nothing is recorded.
-    /// </summary>
-    Task<(Guid SignupId, bool IsNew)> Accept(Guid signupId, string normalizedEmail, Func<Guid, Task<bool>> hasFailed,
-        CancellationToken cancellationToken = default);
-
-    /// <summary>Forgets an accepted id whose message could not be published, so the visitor can try again.</summary>
+    /// <summary>Forgets an accepted signup (a person erased by an admin leaves no ledger row behind).</summary>
     Task Forget(Guid signupId, CancellationToken cancellationToken = default);
 
     Task<bool> Contains(Guid signupId, CancellationToken cancellationToken = default);
@@ -70,17 +63,10 @@ public sealed class SqliteSignupLedger(SqliteDatabase database) : ISignupLedger
             cancellationToken);
     }
 
-    public Task<(Guid SignupId, bool IsNew)> Accept(SignupRequested message, Func<Guid, Task<bool>> hasFailed,
-        CancellationToken cancellationToken = default) =>
-        Accept(message.SignupId, message.NormalizedEmail, hasFailed, cancellationToken, JsonSerializer.Serialize(message));
-
-    public Task<(Guid SignupId, bool IsNew)> Accept(Guid signupId, string normalizedEmail, Func<Guid, Task<bool>> hasFailed,
-        CancellationToken cancellationToken = default) =>
-        Accept(signupId, normalizedEmail, hasFailed, cancellationToken, null);
-
-    async Task<(Guid SignupId, bool IsNew)> Accept(Guid signupId, string normalizedEmail, Func<Guid, Task<bool>> hasFailed,
-        CancellationToken cancellationToken, string? payload)
+    public async Task<(Guid SignupId, bool IsNew)> Accept(SignupRequested message, Func<Guid, Task<bool>> hasFailed,
+        CancellationToken cancellationToken = default)
     {
+        var (signupId, normalizedEmail, payload) = (message.SignupId, message.NormalizedEmail, JsonSerializer.Serialize(message));
         await _gate.WaitAsync(cancellationToken);
         try
         {
@@ -107,7 +93,7 @@ public sealed class SqliteSignupLedger(SqliteDatabase database) : ISignupLedger
                     INSERT INTO accepted_signups (signup_id, normalized_email, accepted_at, payload, published_at)
                     VALUES ($id, $email, $at, $payload, NULL)
                     """;
-                insert.Parameters.AddWithValue("$payload", (object?)payload ?? DBNull.Value);
+                insert.Parameters.AddWithValue("$payload", payload);
                 insert.Parameters.AddWithValue("$id", signupId.ToString());
                 insert.Parameters.AddWithValue("$email", normalizedEmail);
                 insert.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.UtcDateTime.ToString("O"));
