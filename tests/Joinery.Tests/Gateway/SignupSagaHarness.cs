@@ -42,10 +42,23 @@ public sealed class SignupSagaHarness : IAsyncDisposable
         return harness;
     }
 
-    public Task Publish<T>(T message) where T : class => Harness.Bus.Publish(message);
+    int _published;
 
+    public Task Publish<T>(T message) where T : class
+    {
+        Interlocked.Increment(ref _published);
+        return Harness.Bus.Publish(message);
+    }
+
+    /// <summary>
+    /// Waits until the condition holds and every event published so far went through the saga. MassTransit's
+    /// in-memory repository hands out its live instance, which shows a new state before the message is saved and its
+    /// sends released: a test acting on that state alone would run ahead of the saga.
+    /// </summary>
     public Task<SignupState> WaitFor(Guid id, Func<SignupState, bool> condition, string what) =>
-        Eventually.Get(async () => await Loader.Load(id), s => s is not null && condition(s), TimeSpan.FromSeconds(15), what)!;
+        Eventually.Get(async () => await Loader.Load(id),
+            s => s is not null && condition(s) && Saga.Consumed.Count(SoFar) >= Volatile.Read(ref _published),
+            TimeSpan.FromSeconds(15), what)!;
 
     public Task<SignupState> WaitForState(Guid id, string state) => WaitFor(id, s => s.CurrentState == state, $"state {state}");
 
@@ -60,7 +73,10 @@ public sealed class SignupSagaHarness : IAsyncDisposable
     }
 
     public int SentCount<T>(Func<T, bool> filter) where T : class =>
-        Harness.Sent.Select<T>().Count(x => filter(x.Context.Message));
+        Harness.Sent.Select<T>(SoFar).Count(x => filter(x.Context.Message));
+
+    /// <summary>A cancelled token makes the harness's lists answer what they hold now instead of waiting for more.</summary>
+    static readonly CancellationToken SoFar = new(canceled: true);
 
     public async ValueTask DisposeAsync()
     {

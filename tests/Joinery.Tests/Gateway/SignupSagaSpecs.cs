@@ -224,6 +224,9 @@ public abstract class SignupSagaSpecs : IAsyncLifetime
         await Saga.WaitFor(_id, s => s.CrmStatus == StepStatus.Done, "crm done");
         await Saga.Publish(new SignupStoreFailed(_id, "store:email_already_registered"));
         await Saga.WaitForState(_id, "Failed");
+        // A fault of the undo can only follow the undo itself; waiting for the send also waits for the failure to be
+        // saved (the outbox releases sends after the save), which the in-memory repository's live instance runs ahead of.
+        Assert.True(await Saga.WaitForSent<DeleteContact>(m => m.SignupId == _id));
         await Saga.Harness.Bus.Publish<Fault<DeleteContact>>(new
         {
             Message = new DeleteContact(_id, "42"),
