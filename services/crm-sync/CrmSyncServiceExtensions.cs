@@ -19,7 +19,7 @@ public static class CrmSyncServiceExtensions
     public const string ActiveCampaignHttpClient = "Joinery.CrmSync.ActiveCampaign";
 
     /// <summary>
-    /// crm-sync: the ActiveCampaign client (section <c>ActiveCampaign</c>), the ledger in <c>crm-sync.db</c>, and the
+    /// crm-sync: the ActiveCampaign client (section <c>ActiveCampaign</c>), the ledger (MongoDB or <c>crm-sync.db</c>, by <c>Persistence:Provider</c>), and the
     /// consumers of <c>sync-contact</c> and <c>delete-contact</c>.
     /// </summary>
     public static IHostApplicationBuilder AddCrmSyncService(this IHostApplicationBuilder builder)
@@ -45,7 +45,10 @@ public static class CrmSyncServiceExtensions
         builder.Services.AddTransient<ActiveCampaignClient>();
         builder.Services.AddDeferredRetry();
 
-        builder.Services.AddSingleton<IContactSyncLedger>(new SqliteContactSyncLedger(builder.AddSqliteDatabase("crm-sync")));
+        // On MongoDB every replica shares the ledger; on SQLite it is the process's (or its host's) own file.
+        builder.Services.AddSingleton<IContactSyncLedger>(builder.AddMongoDatabase("crm-sync") is { } mongo
+            ? new MongoContactSyncLedger(mongo)
+            : new SqliteContactSyncLedger(builder.AddSqliteDatabase("crm-sync")));
         builder.Services.AddHostedService<CrmSyncInitializer>();
 
         return builder.AddMessagingModule("crm-sync", bus =>

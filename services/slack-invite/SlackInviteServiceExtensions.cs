@@ -21,7 +21,7 @@ public static class SlackInviteServiceExtensions
 
     /// <summary>
     /// slack-invite: the Slack client (section <c>Slack</c>), the SMTP mailer (section <c>Smtp</c>) and, when the
-    /// invite link is used, its ledger in <c>slack-invite.db</c>; the consumer of <c>invite-to-slack</c>.
+    /// invite link is used, its ledger (MongoDB or <c>slack-invite.db</c>, by <c>Persistence:Provider</c>); the consumer of <c>invite-to-slack</c>.
     /// </summary>
     public static IHostApplicationBuilder AddSlackInviteService(this IHostApplicationBuilder builder)
     {
@@ -46,11 +46,13 @@ public static class SlackInviteServiceExtensions
         builder.Services.AddTransient<SlackClient>();
         builder.Services.AddTransient<InviteLinkMailer>();
 
-        // The ledger (and its file, and its readiness check) only where the invite link is used.
+        // The ledger (and its database, and its readiness check) only where the invite link is used.
         var slack = builder.Configuration.GetSection(SlackOptions.Section).Get<SlackOptions>() ?? new SlackOptions();
         if (slack.UsesInviteLink)
         {
-            builder.Services.AddSingleton<IInviteLinkLedger>(new SqliteInviteLinkLedger(builder.AddSqliteDatabase("slack-invite")));
+            builder.Services.AddSingleton<IInviteLinkLedger>(builder.AddMongoDatabase("slack-invite") is { } mongo
+                ? new MongoInviteLinkLedger(mongo)
+                : new SqliteInviteLinkLedger(builder.AddSqliteDatabase("slack-invite")));
             builder.Services.AddTransient<InviteLinkInviter>();
         }
         builder.Services.AddHostedService<SlackInviteStartup>();

@@ -6,7 +6,7 @@ namespace Joinery.CrmSync.Ledger;
 /// </summary>
 public sealed record ContactSyncEntry(Guid SignupId, string? ContactId, bool Created, string? FailureReason, DateTimeOffset RecordedAt);
 
-/// <summary>The port for crm-sync's ledger; SQLite now, MongoDB later.</summary>
+/// <summary>The port for crm-sync's ledger: SQLite (embedded) or MongoDB (shared by every replica), by <c>Persistence:Provider</c>.</summary>
 public interface IContactSyncLedger
 {
     /// <summary>Creates whatever storage the ledger needs; safe to call more than once.</summary>

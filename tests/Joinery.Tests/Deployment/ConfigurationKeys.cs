@@ -27,7 +27,7 @@ sealed record ConfigKey(string Key, bool IsSection, string Where)
 /// </list>
 /// A file under services/&lt;service&gt;/ counts for that service; a file under services/defaults/ counts for every
 /// service whose code uses one of the types or extension methods it declares (directly or through another defaults
-/// file), so that a service is asked only for what it really reads (slack-invite gets no database credentials).
+/// file), so that a service is asked only for what it really reads (crm-sync gets no Slack token).
 /// A read whose key the scan cannot resolve is reported by <see cref="UnreadableReads"/>, unless it is one of the
 /// <see cref="DynamicReads"/> below, which say which keys they stand for.
 /// </summary>

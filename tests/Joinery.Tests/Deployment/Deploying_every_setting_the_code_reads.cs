@@ -50,9 +50,12 @@ public sealed class Deploying_every_setting_the_code_reads
         Assert.Contains("Slack:TeamId", all["slack-invite"]);
         Assert.Contains("Persistence:Provider", all["gateway"]);
         Assert.Contains("ConnectionStrings:MongoDb", all["store"]);
-        // Only what a service uses: no database credentials for slack-invite, no Slack token for crm-sync.
-        Assert.DoesNotContain("ConnectionStrings:MongoDb", all["slack-invite"]);
+        Assert.Contains("ConnectionStrings:MongoDb", all["crm-sync"]);
+        Assert.Contains("ConnectionStrings:MongoDb", all["slack-invite"]);
+        // Only what a service uses: no Slack token for crm-sync or the store, no CRM token for slack-invite.
         Assert.DoesNotContain("Slack:Token", all["crm-sync"]);
+        Assert.DoesNotContain("Slack:Token", all["store"]);
+        Assert.DoesNotContain("ActiveCampaign:ApiToken", all["slack-invite"]);
         Assert.DoesNotContain("ActiveCampaign:ApiToken", all["gateway"]);
     }
 

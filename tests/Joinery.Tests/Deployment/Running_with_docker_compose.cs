@@ -104,8 +104,23 @@ public sealed class Running_with_docker_compose
             }
         Assert.Contains("rabbitmq-data", mounted);
         Assert.Contains("mongodb-data", mounted);
-        // crm-sync's ledger is SQLite: it must outlive the container.
-        Assert.Contains(_compose.Service("crm-sync").Seq("volumes").Strings(), v => v.EndsWith(":" + _compose.Environment("crm-sync")["Persistence__DataDirectory"], StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Every_Joinery_service_keeps_its_state_in_a_MongoDB_database_of_its_own()
+    {
+        var databases = new List<string>();
+        foreach (var service in JoineryService.All)
+        {
+            var environment = _compose.Environment(service.Name);
+            Assert.True(environment.TryGetValue("Persistence__Provider", out var provider) && provider == "MongoDb",
+                $"{service.Name} is not on MongoDB: its replicas (--scale) would each keep a ledger of their own");
+            Assert.True(environment.ContainsKey("ConnectionStrings__MongoDb"), $"{service.Name} has no MongoDB connection string");
+            databases.Add(environment["Persistence__MongoDatabase"]);
+            // Nothing of its state is on a SQLite file, so no data volume to share between replicas.
+            Assert.True(_compose.Service(service.Name).Get("volumes") is null, $"{service.Name} mounts a volume although its state is in MongoDB");
+        }
+        Assert.Equal(databases.Count, databases.Distinct().Count());
     }
 
     [Fact]

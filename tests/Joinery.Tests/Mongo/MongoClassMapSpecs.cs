@@ -1,6 +1,8 @@
+using Joinery.CrmSync.Ledger;
 using Joinery.Gateway.Persistence;
 using Joinery.Gateway.Saga;
 using Joinery.Gateway.SagaRepository;
+using Joinery.SlackInvite.InviteLink;
 using Joinery.Store.Persistence;
 using MongoDB.Bson;
 using MongoDB.Bson.IO;
@@ -16,6 +18,8 @@ public sealed class Round_tripping_the_mongodb_documents
         MongoSagaStore<SignupState>.RegisterClassMap();
         MongoSignupRepository.RegisterClassMap();
         MongoSignupLedger.RegisterClassMap();
+        MongoContactSyncLedger.RegisterClassMap();
+        MongoInviteLinkLedger.RegisterClassMaps();
     }
 
     static (BsonDocument Document, T Back) RoundTrip<T>(T value)
@@ -63,5 +67,64 @@ public sealed class Round_tripping_the_mongodb_documents
         Assert.Equal(entry.NormalizedEmail, back.NormalizedEmail);
         Assert.Equal(entry.AcceptedAt, back.AcceptedAt);
         Assert.Equal("ada@example.com", document["_id"].AsString);
+    }
+
+    [Fact]
+    public void A_contact_sync_entry_should_come_back_equal_offset_included()
+    {
+        var entry = new ContactSyncEntry(Guid.NewGuid(), "123", true, null, DateTimeOffset.Parse("2026-11-25T10:00:00.1234567+01:00"));
+        var (document, back) = RoundTrip(entry);
+        Assert.Equal(entry, back);
+        Assert.Equal(entry.RecordedAt.Offset, back.RecordedAt.Offset);
+        Assert.Equal(BsonBinarySubType.UuidStandard, document["_id"].AsBsonBinaryData.SubType);
+        Assert.False(document.Contains("SignupId"));
+        // Kept as null rather than left out, the same shape the $setOnInsert writes.
+        Assert.Equal(BsonNull.Value, document["FailureReason"]);
+    }
+
+    [Fact]
+    public void A_recorded_refusal_should_come_back_equal()
+    {
+        var refusal = new ContactSyncEntry(Guid.NewGuid(), null, false, "activecampaign:422:email_invalid", DateTimeOffset.Parse("2026-11-25T10:00:00Z"));
+        var (document, back) = RoundTrip(refusal);
+        Assert.Equal(refusal, back);
+        Assert.Equal(BsonNull.Value, document["ContactId"]);
+    }
+
+    [Fact]
+    public void An_invite_link_use_should_come_back_equal_sent_or_not()
+    {
+        var reserved = new InviteLinkUse { SignupId = Guid.NewGuid(), LinkKey = "5f2a0c9e", ReservedAt = DateTimeOffset.Parse("2026-11-25T10:00:00Z") };
+        var (document, back) = RoundTrip(reserved);
+        Assert.Equal((reserved.SignupId, reserved.LinkKey, reserved.ReservedAt, (DateTimeOffset?)null), (back.SignupId, back.LinkKey, back.ReservedAt, back.SentAt));
+        Assert.Equal(BsonBinarySubType.UuidStandard, document["_id"].AsBsonBinaryData.SubType);
+        // The unsent filter matches on SentAt: null, so the field is written as null.
+        Assert.Equal(BsonNull.Value, document["SentAt"]);
+
+        var sent = new InviteLinkUse { SignupId = reserved.SignupId, LinkKey = reserved.LinkKey, ReservedAt = reserved.ReservedAt, SentAt = DateTimeOffset.Parse("2026-11-25T10:00:02Z") };
+        Assert.Equal(sent.SentAt, RoundTrip(sent).Back.SentAt);
+    }
+
+    [Fact]
+    public void An_invite_link_counter_should_come_back_with_its_holders()
+    {
+        var counter = new InviteLinkCounter { LinkKey = "5f2a0c9e", Uses = 2, Holders = [Guid.NewGuid(), Guid.NewGuid()] };
+        var (document, back) = RoundTrip(counter);
+        Assert.Equal((counter.LinkKey, counter.Uses), (back.LinkKey, back.Uses));
+        Assert.Equal(counter.Holders, back.Holders);
+        Assert.Equal("5f2a0c9e", document["_id"].AsString);
+        Assert.All(document["Holders"].AsBsonArray, h => Assert.Equal(BsonBinarySubType.UuidStandard, h.AsBsonBinaryData.SubType));
+    }
+
+    [Fact]
+    public void An_invite_link_warning_should_come_back_equal()
+    {
+        var warning = new InviteLinkWarning
+        {
+            Id = InviteLinkWarning.IdOf("5f2a0c9e", "expiry", new DateOnly(2026, 11, 25)), LinkKey = "5f2a0c9e", Kind = "expiry", Day = "2026-11-25",
+        };
+        var (document, back) = RoundTrip(warning);
+        Assert.Equal((warning.Id, warning.LinkKey, warning.Kind, warning.Day), (back.Id, back.LinkKey, back.Kind, back.Day));
+        Assert.Equal("5f2a0c9e:expiry:2026-11-25", document["_id"].AsString);
     }
 }

@@ -21,10 +21,10 @@ public sealed class Rendering_the_mongodb_queries
         MongoSignupLedger.RegisterClassMap();
     }
 
-    static BsonDocument Render<T>(FilterDefinition<T> filter) =>
+    internal static BsonDocument Render<T>(FilterDefinition<T> filter) =>
         filter.Render(new RenderArgs<T>(BsonSerializer.LookupSerializer<T>(), BsonSerializer.SerializerRegistry));
 
-    static BsonDocument Render<T>(UpdateDefinition<T> update) =>
+    internal static BsonDocument Render<T>(UpdateDefinition<T> update) =>
         update.Render(new RenderArgs<T>(BsonSerializer.LookupSerializer<T>(), BsonSerializer.SerializerRegistry)).AsBsonDocument;
 
     static BsonDocument Render<T>(IndexKeysDefinition<T> keys) =>
@@ -32,7 +32,7 @@ public sealed class Rendering_the_mongodb_queries
 
     static readonly Guid Id = Guid.Parse("6f1c1a52-2a5e-4d8c-9d1e-3b0f5b7a9c11");
 
-    static BsonBinaryData StandardGuid(Guid id) => new(id, GuidRepresentation.Standard);
+    internal static BsonBinaryData StandardGuid(Guid id) => new(id, GuidRepresentation.Standard);
 
     [Fact]
     public void The_saga_update_should_be_guarded_by_id_and_loaded_version()
