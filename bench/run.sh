@@ -90,6 +90,8 @@ export Slack__InvitesPerMinute="${Slack__InvitesPerMinute:-6000000}"
 export Slack__LookupsPerMinute="${Slack__LookupsPerMinute:-6000000}"
 export Slack__PostsPerMinute="${Slack__PostsPerMinute:-6000000}"
 export ActiveCampaign__RequestsPerSecond="${ActiveCampaign__RequestsPerSecond:-100000}"
+# Likewise the gateway's per-IP signup limit: every benchmark request comes from 127.0.0.1 (up.sh lifts it too).
+export RateLimiting__PerIpLimit="${RateLimiting__PerIpLimit:-0}"
 
 # The fake APIs' SMTP sink listens on 2525 unless told otherwise: keep off the port of another instance.
 export FakeApis__SmtpPort="${FakeApis__SmtpPort:-18125}"

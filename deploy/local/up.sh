@@ -79,6 +79,9 @@ export Slack__ChannelIds=C0GENERAL
 # slow local runs to a crawl. A test that wants them passes its own values through JOINERY_SERVICE_ENV_FILE.
 export Slack__InvitesPerMinute=6000
 export ActiveCampaign__RequestsPerSecond=500
+# Every local client is 127.0.0.1: the end-to-end tests and the benchmark post hundreds of signups from it, so the
+# gateway's per-IP limit (RateLimiting__PerIpLimit, 60 per 10 minutes by default) is off here unless the caller sets it.
+export RateLimiting__PerIpLimit="${RateLimiting__PerIpLimit:-0}"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 # JOINERY_SERVICE_ENV_FILE: KEY=VALUE lines (blank lines and # comments skipped) given to every process after the

@@ -1,3 +1,4 @@
+using Joinery.Gateway.Abuse;
 using Joinery.Gateway.Admin;
 using Joinery.Gateway.Api;
 using Joinery.Gateway.Page;
@@ -37,6 +38,7 @@ public static class GatewayServiceExtensions
         builder.Services.AddSingleton(PageTexts.Load());
         builder.Services.AddSingleton<CompletedSignups>();
         builder.AddAdminAuthentication();
+        builder.AddSignupRateLimiting(); // Abuse/: per IP and per email on POST /api/signups
 
         return builder.AddMessagingModule("gateway", bus =>
             bus.AddSagaStateMachine<SignupStateMachine, SignupState, SignupStateDefinition>()
@@ -45,6 +47,7 @@ public static class GatewayServiceExtensions
 
     public static WebApplication MapGateway(this WebApplication app)
     {
+        app.UseRateLimiter();
         app.UseAdminAuthentication(); // admin paths 404 while no admin is configured; then sign-in and the JoineryAdmin policy
         app.MapSignupPage();
         app.MapStats();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Joinery.Contracts;
+using Joinery.Gateway.Abuse;
 using Joinery.Gateway.Page;
 using Joinery.Gateway.Persistence;
 using Joinery.Gateway.Saga;
@@ -18,14 +19,15 @@ public static class SignupEndpoints
     public static IEndpointRouteBuilder MapSignupApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/signups");
-        api.MapPost("/", Submit).WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes));
+        api.MapPost("/", Submit).WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes))
+            .RequireRateLimiting(SignupRateLimiting.PerIpPolicy); // per IP, before the body is read; per email below
         api.MapGet("/{id:guid}", GetStatus).WithName("GetSignupStatus");
         return app;
     }
 
     static async Task<IResult> Submit(HttpRequest request, ISignupLedger ledger, ILoadSagaRepository<SignupState> sagas,
         IPublishEndpoint publisher, TimeProvider clock, ILogger<SignupRequested> logger, PageTexts texts, IConfiguration configuration,
-        CancellationToken cancellationToken)
+        EmailRateLimiter emailLimiter, CancellationToken cancellationToken)
     {
         if (!request.HasJsonContentType())
             return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the signup as application/json.");
@@ -59,6 +61,12 @@ public static class SignupEndpoints
             logger.LogInformation("Dropped a signup whose honeypot field was filled");
             var decoy = Guid.NewGuid();
             return TypedResults.Accepted($"/api/signups/{decoy}", new { id = decoy, status = SignupStatusView.Accepted, statusUrl = $"/api/signups/{decoy}" });
+        }
+
+        if (emailLimiter.TryAcquire(signup.NormalizedEmail) is { } retryAfter)
+        {
+            logger.LogInformation("Refused a signup: too many for one email address");
+            return SignupRateLimiting.TooManyRequests(retryAfter, "Too many signups for this email address. Please try again later.");
         }
 
         var message = new SignupRequested(Guid.NewGuid(), signup.Name, signup.Email, signup.NormalizedEmail, clock.GetUtcNow());

@@ -14,11 +14,22 @@ public sealed class GatewayApiFactory : WebApplicationFactory<SignupStateMachine
 {
     readonly TempDirectory _directory = new();
 
+    /// <summary>Settings on top of the defaults, e.g. <c>new GatewayApiFactory { Settings = { ["RateLimiting:PerIpLimit"] = "0" } }</c>.</summary>
+    public Dictionary<string, string?> Settings { get; } = new();
+
+    public string DataDirectory => _directory.Path;
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Persistence:DataDirectory", _directory.Path);
         builder.UseSetting("Messaging:Transport", "InMemory");
-        builder.ConfigureTestServices(services => services.AddMassTransitTestHarness());
+        foreach (var (key, value) in Settings)
+            builder.UseSetting(key, value);
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddMassTransitTestHarness();
+            services.AddSingleton<IStartupFilter, TestClientAddress>();
+        });
     }
 
     public ITestHarness Harness => Services.GetRequiredService<ITestHarness>();
