@@ -33,6 +33,9 @@ public static class GatewayServiceExtensions
         builder.Services.AddSingleton(sagas);
         builder.Services.AddHostedService<GatewayInitializer>();
         builder.Services.AddHostedService<SignupOutboxDispatcher>();
+        // Deadlines: the saga stores them, the sweeper times out the signups that passed theirs (Saga/SignupDeadlines).
+        builder.Services.AddSingleton(SignupDeadlines.From(builder.Configuration));
+        builder.Services.AddHostedService<SignupDeadlineSweeper>();
         // The pages (visitor and admin) with their texts, the public count, the admins' sign-in.
         builder.Services.AddSingleton(PageTexts.Load());
         builder.Services.AddSingleton<CompletedSignups>();
