@@ -1,5 +1,6 @@
 using Joinery.Gateway.Admin;
 using Joinery.Gateway.Api;
+using Joinery.Gateway.ErrorQueues;
 using Joinery.Gateway.Page;
 using Joinery.Gateway.Persistence;
 using Joinery.Gateway.Saga;
@@ -36,6 +37,7 @@ public static class GatewayServiceExtensions
         // Deadlines: the saga stores them, the sweeper times out the signups that passed theirs (Saga/SignupDeadlines).
         builder.Services.AddSingleton(SignupDeadlines.From(builder.Configuration));
         builder.Services.AddHostedService<SignupDeadlineSweeper>();
+        builder.Services.AddSingleton<ErrorQueueBrowser>(); // the admin API over the consumers' _error queues
         // The pages (visitor and admin) with their texts, the public count, the admins' sign-in.
         builder.Services.AddSingleton(PageTexts.Load());
         builder.Services.AddSingleton<CompletedSignups>();
@@ -54,6 +56,7 @@ public static class GatewayServiceExtensions
         app.MapAdmin();
         app.MapSignupApi();
         app.MapApprovalApi(); // Admin/ApprovalEndpoints: approve or reject a signup awaiting approval
+        app.MapErrorQueueApi(); // ErrorQueues/: list the consumers' _error queues, send messages back once fixed
         return app;
     }
 }
