@@ -37,9 +37,11 @@ log() { printf '[local] %s\n' "$*"; }
 # Runs a command as root when we are root, else says what is missing.
 is_root() { [ "$(id -u)" = 0 ]; }
 
-# rabbitmqctl against JOINERY_RABBITMQ_NODE when set, else the default node.
+# rabbitmqctl, bounded by SECONDS, against JOINERY_RABBITMQ_NODE when set, else the default node.
+# Usage: rmqctl SECONDS ARGS...
 rmqctl() {
-  if [ -n "$JOINERY_RABBITMQ_NODE" ]; then rabbitmqctl -n "$JOINERY_RABBITMQ_NODE" "$@"; else rabbitmqctl "$@"; fi
+  local limit="$1"; shift
+  if [ -n "$JOINERY_RABBITMQ_NODE" ]; then timeout "$limit" rabbitmqctl -n "$JOINERY_RABBITMQ_NODE" "$@"; else timeout "$limit" rabbitmqctl "$@"; fi
 }
 
 rabbit_ping() { timeout 20 rabbitmq-diagnostics -q ping >/dev/null 2>&1; }
