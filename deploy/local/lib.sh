@@ -11,6 +11,10 @@ JOINERY_CRM_PORT="${JOINERY_CRM_PORT:-8082}"
 JOINERY_SLACK_PORT="${JOINERY_SLACK_PORT:-8083}"
 JOINERY_FAKE_PORT="${JOINERY_FAKE_PORT:-8090}"
 JOINERY_RABBITMQ_VHOST="${JOINERY_RABBITMQ_VHOST:-/}"
+# Another RabbitMQ node than the machine's (e.g. a test's private node): its AMQP port and its Erlang node name. With a
+# node name set, up.sh neither installs nor starts RabbitMQ: that node must already be running.
+JOINERY_RABBITMQ_PORT="${JOINERY_RABBITMQ_PORT:-5672}"
+JOINERY_RABBITMQ_NODE="${JOINERY_RABBITMQ_NODE:-}"
 JOINERY_READY_TIMEOUT="${JOINERY_READY_TIMEOUT:-60}"
 
 PID_DIR="$JOINERY_LOCAL_DIR/pids"
@@ -32,6 +36,13 @@ log() { printf '[local] %s\n' "$*"; }
 
 # Runs a command as root when we are root, else says what is missing.
 is_root() { [ "$(id -u)" = 0 ]; }
+
+# rabbitmqctl, bounded by SECONDS, against JOINERY_RABBITMQ_NODE when set, else the default node.
+# Usage: rmqctl SECONDS ARGS...
+rmqctl() {
+  local limit="$1"; shift
+  if [ -n "$JOINERY_RABBITMQ_NODE" ]; then timeout "$limit" rabbitmqctl -n "$JOINERY_RABBITMQ_NODE" "$@"; else timeout "$limit" rabbitmqctl "$@"; fi
+}
 
 rabbit_ping() { timeout 20 rabbitmq-diagnostics -q ping >/dev/null 2>&1; }
 

@@ -38,22 +38,29 @@ done
 command -v dotnet >/dev/null 2>&1 || { log "dotnet (the .NET 10 SDK) is not on PATH"; exit 1; }
 
 # --- RabbitMQ ----------------------------------------------------------------------------------------------------
-if ! command -v rabbitmq-server >/dev/null 2>&1; then
-  apt_install "$LOG_DIR/apt.log" rabbitmq-server || exit 1
+if [ -n "$JOINERY_RABBITMQ_NODE" ]; then
+  # Someone else's node (a test's private one): use it, never start or stop it.
+  rmqctl 30 -q await_startup --timeout 20 >/dev/null 2>&1 \
+    || fail "RabbitMQ node $JOINERY_RABBITMQ_NODE (JOINERY_RABBITMQ_NODE) is not running"
+  log "using RabbitMQ node $JOINERY_RABBITMQ_NODE on port $JOINERY_RABBITMQ_PORT"
+else
+  if ! command -v rabbitmq-server >/dev/null 2>&1; then
+    apt_install "$LOG_DIR/apt.log" rabbitmq-server || exit 1
+  fi
+  ensure_rabbitmq "$LOG_DIR/rabbitmq.log" "$JOINERY_READY_TIMEOUT" "$RABBIT_MARKER" || fail "RabbitMQ is not available"
 fi
-ensure_rabbitmq "$LOG_DIR/rabbitmq.log" "$JOINERY_READY_TIMEOUT" "$RABBIT_MARKER" || fail "RabbitMQ is not available"
 
 if [ "$JOINERY_RABBITMQ_VHOST" != "/" ]; then
   [[ "$JOINERY_RABBITMQ_VHOST" =~ ^[A-Za-z0-9._-]+$ ]] || fail "JOINERY_RABBITMQ_VHOST may only hold letters, digits, '.', '_' and '-'"
   if [ "${JOINERY_RABBITMQ_FRESH_VHOST:-0}" = 1 ]; then
-    timeout 60 rabbitmqctl -q delete_vhost "$JOINERY_RABBITMQ_VHOST" >/dev/null 2>&1 || true
+    rmqctl 60 -q delete_vhost "$JOINERY_RABBITMQ_VHOST" >/dev/null 2>&1 || true
   fi
-  timeout 60 rabbitmqctl -q add_vhost "$JOINERY_RABBITMQ_VHOST" >/dev/null 2>&1 || true
-  timeout 60 rabbitmqctl -q set_permissions -p "$JOINERY_RABBITMQ_VHOST" guest '.*' '.*' '.*' >/dev/null \
+  rmqctl 60 -q add_vhost "$JOINERY_RABBITMQ_VHOST" >/dev/null 2>&1 || true
+  rmqctl 60 -q set_permissions -p "$JOINERY_RABBITMQ_VHOST" guest '.*' '.*' '.*' >/dev/null \
     || fail "could not grant guest access to vhost $JOINERY_RABBITMQ_VHOST"
-  RABBIT_URI="amqp://guest:guest@127.0.0.1:5672/$JOINERY_RABBITMQ_VHOST"
+  RABBIT_URI="amqp://guest:guest@127.0.0.1:$JOINERY_RABBITMQ_PORT/$JOINERY_RABBITMQ_VHOST"
 else
-  RABBIT_URI="amqp://guest:guest@127.0.0.1:5672/"
+  RABBIT_URI="amqp://guest:guest@127.0.0.1:$JOINERY_RABBITMQ_PORT/"
 fi
 
 # --- build -------------------------------------------------------------------------------------------------------

@@ -54,6 +54,14 @@ public record SignupRejected(Guid SignupId, string? Reason, string? RejectedBy, 
 /// <summary>Sent by the gateway when an admin erases a person: the store removes the record of this signup for good.</summary>
 public record ErasePerson(Guid SignupId);
 
+/// <summary>
+/// Published by the gateway's deadline sweeper for a signup still waiting on a step past its deadline. The saga fails
+/// it with <c>timeout:&lt;step&gt;</c> and compensates; in a final state it is ignored. <paramref name="Step"/> is the
+/// step the sweeper saw waiting (<c>store</c>, <c>crm</c>, <c>slack</c>, <c>approval</c>), for logs; the saga names
+/// the step from its own state.
+/// </summary>
+public record SignupTimedOut(Guid SignupId, string Step, DateTimeOffset Deadline);
+
 /// <summary>Outcome names carried by <see cref="SlackInvited"/>.</summary>
 public static class SlackOutcomes
 {

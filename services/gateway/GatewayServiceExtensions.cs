@@ -1,6 +1,7 @@
 using Joinery.Gateway.Abuse;
 using Joinery.Gateway.Admin;
 using Joinery.Gateway.Api;
+using Joinery.Gateway.ErrorQueues;
 using Joinery.Gateway.Page;
 using Joinery.Gateway.Persistence;
 using Joinery.Gateway.Saga;
@@ -34,6 +35,10 @@ public static class GatewayServiceExtensions
         builder.Services.AddSingleton(sagas);
         builder.Services.AddHostedService<GatewayInitializer>();
         builder.Services.AddHostedService<SignupOutboxDispatcher>();
+        // Deadlines: the saga stores them, the sweeper times out the signups that passed theirs (Saga/SignupDeadlines).
+        builder.Services.AddSingleton(SignupDeadlines.From(builder.Configuration));
+        builder.Services.AddHostedService<SignupDeadlineSweeper>();
+        builder.Services.AddSingleton<ErrorQueueBrowser>(); // the admin API over the consumers' _error queues
         // The pages (visitor and admin) with their texts, the public count, the admins' sign-in.
         builder.Services.AddSingleton(PageTexts.Load());
         builder.Services.AddSingleton<CompletedSignups>();
@@ -54,6 +59,7 @@ public static class GatewayServiceExtensions
         app.MapAdmin();
         app.MapSignupApi();
         app.MapApprovalApi(); // Admin/ApprovalEndpoints: approve or reject a signup awaiting approval
+        app.MapErrorQueueApi(); // ErrorQueues/: list the consumers' _error queues, send messages back once fixed
         return app;
     }
 }

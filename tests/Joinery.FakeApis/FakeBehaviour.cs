@@ -29,6 +29,13 @@ public sealed record FakeBehaviour
     [JsonPropertyName("timeoutMs")]
     public int TimeoutMs { get; init; } = 30_000;
 
+    /// <summary>
+    /// The APIs the latency, random errors and timeouts apply to (<c>activecampaign</c>, <c>slack</c>); null or empty
+    /// for all. Rate limits are per API anyway.
+    /// </summary>
+    [JsonPropertyName("apis")]
+    public string[]? Apis { get; init; }
+
     /// <summary>Makes the random errors and timeouts repeatable.</summary>
     [JsonPropertyName("seed")]
     public int? Seed { get; init; }

@@ -21,7 +21,8 @@ public sealed class FakeChaos(RequestDelegate next)
         }
 
         var behaviour = state.Behaviour;
-        if (behaviour.LatencyMs > 0)
+        var chaos = behaviour.Apis is not { Length: > 0 } apis || apis.Any(a => FakeApiNames.Normalize(a) == api);
+        if (chaos && behaviour.LatencyMs > 0)
             await Task.Delay(TimeSpan.FromMilliseconds(behaviour.LatencyMs), clock, http.RequestAborted);
 
         if (state.RateLimitFor(api, path.Value ?? "") is { } limit && !limit.TryTake(out var retryAfter))
@@ -33,7 +34,7 @@ public sealed class FakeChaos(RequestDelegate next)
             return;
         }
 
-        var roll = state.Roll();
+        var roll = chaos ? state.Roll() : double.MaxValue;
         if (roll < behaviour.TimeoutRate)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(behaviour.TimeoutMs), clock, http.RequestAborted);

@@ -32,6 +32,14 @@ public sealed class SignupState : SagaStateMachineInstance, ISagaVersion
     public string? TraceId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>
+    /// When the signup gives up on the step it waits for (UTC; null for instances written before deadlines existed):
+    /// set when the signup starts (<c>Signup:Deadline</c>), and again on entering AwaitingApproval
+    /// (<c>Signup:ApprovalDeadline</c>) and on approval. The gateway's <see cref="SignupDeadlineSweeper"/> finds the
+    /// overdue ones.
+    /// </summary>
+    public DateTimeOffset? Deadline { get; set; }
 }
 
 public static class StepStatus

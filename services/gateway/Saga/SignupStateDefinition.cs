@@ -36,5 +36,6 @@ public sealed class SignupStateDefinition : SagaDefinition<SignupState>
         sagaConfigurator.Message<ApprovalRequested>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
         sagaConfigurator.Message<SignupApproved>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
         sagaConfigurator.Message<SignupRejected>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
+        sagaConfigurator.Message<SignupTimedOut>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
     }
 }

@@ -35,9 +35,14 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
     public Event<ApprovalRequested> AskedForApproval { get; private set; } = null!;
     public Event<SignupApproved> Approved { get; private set; } = null!;
     public Event<SignupRejected> Rejected { get; private set; } = null!;
+    /// <summary>The gateway's deadline sweeper: the signup waited too long for a step.</summary>
+    public Event<SignupTimedOut> TimedOut { get; private set; } = null!;
 
-    public SignupStateMachine(TimeProvider clock)
+    readonly SignupDeadlines _deadlines;
+
+    public SignupStateMachine(TimeProvider clock, SignupDeadlines? deadlines = null)
     {
+        _deadlines = deadlines ?? new SignupDeadlines();
         InstanceState(x => x.CurrentState);
 
         Event(() => Requested, e => e.CorrelateById(m => m.Message.SignupId));
@@ -56,6 +61,7 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
         Event(() => AskedForApproval, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => Approved, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => Rejected, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => TimedOut, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
 
         // Anything not handled below is a duplicate or arrived too late to matter.
         OnUnhandledEvent(context => context.Ignore());
@@ -71,15 +77,16 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
                     // The saga's span is in the trace the gateway's POST started: its id is the signup's trace id.
                     c.Saga.TraceId ??= JoineryTelemetry.CurrentTraceId();
                     Touch(c.Saga, clock, c.Message.RequestedAt);
+                    StartDeadline(c.Saga);
                 })
                 .TransitionTo(Processing)
                 .InviteWhenReady(this),
             When(Stored)
-                .Then(c => { c.Saga.StoreStatus = StepStatus.Done; Touch(c.Saga, clock); })
+                .Then(c => { c.Saga.StoreStatus = StepStatus.Done; Touch(c.Saga, clock); StartDeadline(c.Saga); })
                 .TransitionTo(Processing)
                 .InviteWhenReady(this),
             When(Synced)
-                .Then(c => { RecordContact(c.Saga, c.Message); Touch(c.Saga, clock); })
+                .Then(c => { RecordContact(c.Saga, c.Message); Touch(c.Saga, clock); StartDeadline(c.Saga); })
                 .TransitionTo(Processing)
                 .InviteWhenReady(this),
             When(StoreFailed)
@@ -112,6 +119,7 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
                     c.Saga.SlackStatus = StepStatus.AwaitingApproval;
                     c.Saga.SlackDetail = "awaiting an admin's approval";
                     Touch(c.Saga, clock);
+                    c.Saga.Deadline = c.Saga.UpdatedAt.ToUniversalTime() + _deadlines.ApprovalDeadline;
                 })
                 .TransitionTo(AwaitingApproval));
 
@@ -125,6 +133,7 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
                     c.Saga.SlackDetail = "approved";
                     c.Saga.ApprovalBy = c.Message.ApprovedBy;
                     Touch(c.Saga, clock);
+                    c.Saga.Deadline = c.Saga.UpdatedAt.ToUniversalTime() + _deadlines.Deadline; // for the invite itself
                 })
                 .SendAsync(Queue(QueueNames.InviteToSlack),
                     c => Task.FromResult(new InviteToSlack(c.Saga.CorrelationId, c.Saga.Name!, c.Saga.Email!, Approved: true)))
@@ -151,6 +160,25 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
                 .Then(c => { c.Saga.SlackStatus = StepStatus.Failed; c.Saga.SlackDetail = c.Message.Reason; })
                 .Fail(this, clock, c => c.Message.Reason));
 
+        // A step that never answered: give up on it, undo what the others did. The event is checked against the saga's
+        // own deadline, so a stale one (published before an approval moved the deadline on) changes nothing; in
+        // Completed and Failed it is ignored (OnUnhandledEvent).
+        During(Processing, Inviting, AwaitingApproval,
+            When(TimedOut, c => c.Saga.Deadline is { } deadline && deadline <= clock.GetUtcNow())
+                .Then(c =>
+                {
+                    var step = SignupDeadlines.WaitingStep(c.Saga);
+                    var detail = $"no answer within the deadline ({c.Saga.Deadline:O})";
+                    switch (step)
+                    {
+                        case "store": c.Saga.StoreStatus = StepStatus.Failed; c.Saga.StoreDetail = detail; break;
+                        case "crm": c.Saga.CrmStatus = StepStatus.Failed; c.Saga.CrmDetail = detail; break;
+                        case "slack" or "approval": c.Saga.SlackStatus = StepStatus.Failed; c.Saga.SlackDetail = detail; break;
+                    }
+                    c.Saga.FailureReason = TimeoutReason(step);
+                })
+                .Fail(this, clock, c => c.Saga.FailureReason!));
+
         // A step that finishes after the signup failed leaves something behind: undo it now.
         During(Failed,
             When(Requested)
@@ -171,6 +199,13 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
             When(MarkFaulted)
                 .Then(c => { c.Saga.StoreStatus = StepStatus.CompensationFailed; c.Saga.StoreDetail = FaultDetail(c.Message); Touch(c.Saga, clock); }));
     }
+
+    /// <summary>The failure reason of a signup that waited past its deadline for <paramref name="step"/>.</summary>
+    public static string TimeoutReason(string step) => $"timeout:{step}";
+
+    /// <summary>The deadline runs from the signup's start; whichever message creates the instance starts it.</summary>
+    void StartDeadline(SignupState saga) =>
+        saga.Deadline ??= saga.CreatedAt.ToUniversalTime() + _deadlines.Deadline;
 
     /// <summary>The failure reason of a signup an admin rejected.</summary>
     public const string RejectedReason = "admin:rejected";

@@ -19,30 +19,34 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
     readonly string _dir;
     readonly string _log;
 
-    PrivateRabbitMq(string dir)
+    PrivateRabbitMq(string dir, string nodeName)
     {
         _dir = dir;
+        Node = nodeName;
         _log = Path.Combine(dir, "node.out");
         Port = OtlpReceiver.FreePort();
         DistributionPort = OtlpReceiver.FreePort();
     }
 
+    /// <summary>The Erlang node name (<c>rabbitmqctl -n</c>).</summary>
+    public string Node { get; }
     public int Port { get; }
     public int DistributionPort { get; }
     public bool AppRunning { get; private set; }
     public string Uri => $"amqp://guest:guest@127.0.0.1:{Port}/";
 
-    public static async Task<PrivateRabbitMq> Start(string stateDir)
+    /// <param name="nodeName">fixed per test suite, so that a node left behind by a killed run is found and stopped by the next one</param>
+    public static async Task<PrivateRabbitMq> Start(string stateDir, string nodeName = NodeName)
     {
         if (Environment.UserName != "root" && Environment.GetEnvironmentVariable("USER") != "root")
             throw new InvalidOperationException("The readiness test runs its own RabbitMQ node, which Debian's scripts only start as root.");
-        var dir = Path.Combine(stateDir, "rabbitmq-readiness");
-        await Rabbitmqctl("stop", TimeSpan.FromSeconds(30), failIfNotZero: false);  // a node left by a killed run
+        var dir = Path.Combine(stateDir, nodeName == NodeName ? "rabbitmq-readiness" : "rabbitmq-" + nodeName.Split('@')[0]);
+        await Rabbitmqctl(nodeName, "stop", TimeSpan.FromSeconds(30), failIfNotZero: false);  // a node left by a killed run
         if (Directory.Exists(dir))
             Directory.Delete(dir, recursive: true);
         Directory.CreateDirectory(dir);
 
-        var node = new PrivateRabbitMq(dir);
+        var node = new PrivateRabbitMq(dir, nodeName);
         await File.WriteAllTextAsync(Path.Combine(dir, "rabbitmq.conf"), $"listeners.tcp.1 = 127.0.0.1:{node.Port}\n");
         await File.WriteAllTextAsync(Path.Combine(dir, "enabled_plugins"), "[].\n");  // no management or prometheus listener
         await Run("chown", ["-R", "rabbitmq:rabbitmq", dir], CommandTimeout);
@@ -51,7 +55,7 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add("exec rabbitmq-server -detached >\"$0\" 2>&1 </dev/null");
         start.ArgumentList.Add(node._log);
-        start.Environment["RABBITMQ_NODENAME"] = NodeName;
+        start.Environment["RABBITMQ_NODENAME"] = nodeName;
         start.Environment["RABBITMQ_NODE_PORT"] = node.Port.ToString();
         start.Environment["RABBITMQ_DIST_PORT"] = node.DistributionPort.ToString();
         start.Environment["RABBITMQ_CONFIG_FILE"] = Path.Combine(dir, "rabbitmq.conf");
@@ -75,20 +79,20 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
     public async Task StopApp()
     {
         AppRunning = false;
-        await Rabbitmqctl("stop_app", CommandTimeout);
+        await Rabbitmqctl(Node, "stop_app", CommandTimeout);
         await WaitForPort(open: false, TimeSpan.FromSeconds(30), "the AMQP listener to close");
     }
 
     public async Task StartApp()
     {
-        await Rabbitmqctl("start_app", CommandTimeout);
+        await Rabbitmqctl(Node, "start_app", CommandTimeout);
         await WaitForPort(open: true, StartDeadline, "the AMQP listener to open again");
         AppRunning = true;
     }
 
     public async ValueTask DisposeAsync()
     {
-        await Rabbitmqctl("stop", CommandTimeout, failIfNotZero: false);
+        await Rabbitmqctl(Node, "stop", CommandTimeout, failIfNotZero: false);
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
@@ -114,8 +118,8 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
         catch (SocketException) { return false; }
     }
 
-    static Task Rabbitmqctl(string command, TimeSpan timeout, bool failIfNotZero = true) =>
-        Run("rabbitmqctl", ["-q", "-n", NodeName, command], timeout, failIfNotZero);
+    static Task Rabbitmqctl(string node, string command, TimeSpan timeout, bool failIfNotZero = true) =>
+        Run("rabbitmqctl", ["-q", "-n", node, command], timeout, failIfNotZero);
 
     static async Task Run(string file, string[] arguments, TimeSpan timeout, bool failIfNotZero = true)
     {

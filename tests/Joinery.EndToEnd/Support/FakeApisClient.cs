@@ -10,8 +10,14 @@ public sealed record FakeRequest(
     [property: JsonPropertyName("method")] string Method,
     [property: JsonPropertyName("path")] string Path,
     [property: JsonPropertyName("email")] string? Email,
-    [property: JsonPropertyName("status")] int Status)
+    [property: JsonPropertyName("status")] int Status,
+    [property: JsonPropertyName("error")] string? Error = null)
 {
+    /// <summary>An invite Slack accepted (<c>{"ok":true}</c>), not an error answered with HTTP 200.</summary>
+    public bool IsAcceptedInvite => IsSlackInvite && Status == 200 && Error is null;
+    /// <summary>A contact the sync created (201), not one it updated.</summary>
+    public bool IsContactCreated => IsContactSync && Status == 201;
+
     public bool IsSlackInvite => Api == "slack" && Method == "POST" && Path == "/api/admin.users.invite";
     public bool IsContactSync => Api == "activecampaign" && Method == "POST" && Path == "/api/3/contact/sync";
     public bool IsContactDelete => Api == "activecampaign" && Method == "DELETE" && Path.StartsWith("/api/3/contacts/", StringComparison.Ordinal);

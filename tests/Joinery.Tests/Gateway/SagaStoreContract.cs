@@ -45,6 +45,44 @@ public abstract class SagaStoreContract : IAsyncLifetime
     };
 
     [SkippableFact]
+    public async Task The_deadline_query_should_find_only_waiting_signups_past_their_deadline()
+    {
+        var now = DateTimeOffset.Parse("2026-11-25T12:00:00.5Z");
+        SignupState With(string state, DateTimeOffset? deadline)
+        {
+            var saga = NewSaga();
+            saga.CurrentState = state;
+            saga.Deadline = deadline;
+            return saga;
+        }
+        var overdue = new[]
+        {
+            With("Processing", now.AddMinutes(-5)),
+            With("Inviting", now.AddTicks(-1)),
+            With("AwaitingApproval", now.AddDays(-1)),
+            // The same instant written with another offset is still before now.
+            With("Processing", new DateTimeOffset(2026, 11, 25, 13, 0, 0, TimeSpan.FromHours(2))),
+        };
+        var notOverdue = new[]
+        {
+            With("Processing", now.AddSeconds(1)),
+            With("Inviting", now.AddMilliseconds(1)),
+            With("Completed", now.AddMinutes(-5)),
+            With("Failed", now.AddMinutes(-5)),
+            With("Processing", null),
+        };
+        foreach (var saga in overdue.Concat(notOverdue))
+        {
+            saga.Deadline = saga.Deadline?.ToUniversalTime();
+            await _store.Insert(saga);
+        }
+
+        var found = await _store.Query(SignupDeadlines.Overdue(now));
+        var ids = overdue.Concat(notOverdue).Select(s => s.CorrelationId).ToHashSet();
+        Assert.Equal(overdue.Select(s => s.CorrelationId).Order(), found.Select(s => s.CorrelationId).Where(ids.Contains).Order());
+    }
+
+    [SkippableFact]
     public async Task Should_load_what_it_inserted()
     {
         var saga = NewSaga();

@@ -26,10 +26,12 @@ public sealed class SignupSagaHarness : IAsyncDisposable
     public ILoadSagaRepository<SignupState> Loader { get; }
 
     /// <param name="repository">null for MassTransit's in-memory repository, else one of ours.</param>
-    public static async Task<SignupSagaHarness> Start(ISagaRepositoryRegistrationProvider? repository)
+    /// <param name="services">more registrations, after the defaults (e.g. a clock, <see cref="SignupDeadlines"/>).</param>
+    public static async Task<SignupSagaHarness> Start(ISagaRepositoryRegistrationProvider? repository, Action<IServiceCollection>? services = null)
     {
-        var provider = new ServiceCollection()
-            .AddSingleton(TimeProvider.System)
+        var collection = new ServiceCollection().AddSingleton(TimeProvider.System);
+        services?.Invoke(collection);
+        var provider = collection
             .AddMassTransitTestHarness(x =>
             {
                 if (repository is not null)

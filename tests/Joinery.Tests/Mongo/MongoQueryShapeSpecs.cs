@@ -49,6 +49,23 @@ public sealed class Rendering_the_mongodb_queries
     }
 
     [Fact]
+    public void The_deadline_sweep_should_compare_utc_deadline_strings_in_the_waiting_states()
+    {
+        // Local offset on purpose: the query is made in UTC, as the deadlines are stored.
+        var now = new DateTimeOffset(2026, 11, 25, 13, 0, 0, 500, TimeSpan.FromHours(2));
+        var rendered = Render<SignupState>(new ExpressionFilterDefinition<SignupState>(SignupDeadlines.Overdue(now)));
+
+        Assert.Equal(new BsonDocument
+        {
+            { "Deadline", new BsonDocument { { "$ne", BsonNull.Value }, { "$lt", "2026-11-25T11:00:00.5+00:00" } } },
+            { "CurrentState", new BsonDocument("$in", new BsonArray { "Processing", "Inviting", "AwaitingApproval" }) },
+        }, rendered);
+        // The string order is the time order for UTC values, with or without a (trimmed) fraction.
+        Assert.True(string.CompareOrdinal("2026-11-25T11:00:00+00:00", "2026-11-25T11:00:00.5+00:00") < 0);
+        Assert.True(string.CompareOrdinal("2026-11-25T11:00:00.12+00:00", "2026-11-25T11:00:00.5+00:00") < 0);
+    }
+
+    [Fact]
     public void Saga_ids_should_be_standard_binary_guids()
     {
         var rendered = Render(MongoSagaStore<SignupState>.ById(Id));

@@ -1,0 +1,64 @@
+using System.Linq.Expressions;
+
+namespace Joinery.Gateway.Saga;
+
+/// <summary>
+/// How long a signup may wait for its steps before the saga gives up on it, and how often the gateway looks for those
+/// that waited too long. No scheduler is available on our RabbitMQ (no delayed-exchange plugin, no Quartz), so the
+/// deadline is stored on the saga and <see cref="SignupDeadlineSweeper"/> polls for it.
+/// </summary>
+public sealed class SignupDeadlines
+{
+    public const string DeadlineKey = "Signup:Deadline";
+    public const string ApprovalDeadlineKey = "Signup:ApprovalDeadline";
+    public const string SweepIntervalKey = "Signup:DeadlineSweepInterval";
+
+    /// <summary>
+    /// From the signup's start until it is invited. Longer than the consumers' own retry deadline (30 minutes by
+    /// default), so that a timeout means a step that stopped answering, not one still retrying.
+    /// </summary>
+    public TimeSpan Deadline { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>From entering AwaitingApproval until an admin approves or rejects.</summary>
+    public TimeSpan ApprovalDeadline { get; init; } = TimeSpan.FromDays(14);
+
+    public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The states in which a signup waits for something; Completed and Failed never time out.</summary>
+    public static readonly string[] WaitingStates = ["Processing", "Inviting", "AwaitingApproval"];
+
+    public static SignupDeadlines From(IConfiguration configuration)
+    {
+        var defaults = new SignupDeadlines();
+        var deadlines = new SignupDeadlines
+        {
+            Deadline = configuration.GetValue<TimeSpan?>(DeadlineKey) ?? defaults.Deadline,
+            ApprovalDeadline = configuration.GetValue<TimeSpan?>(ApprovalDeadlineKey) ?? defaults.ApprovalDeadline,
+            SweepInterval = configuration.GetValue<TimeSpan?>(SweepIntervalKey) ?? defaults.SweepInterval,
+        };
+        if (deadlines.Deadline <= TimeSpan.Zero || deadlines.ApprovalDeadline <= TimeSpan.Zero || deadlines.SweepInterval <= TimeSpan.Zero)
+            throw new InvalidOperationException($"{DeadlineKey}, {ApprovalDeadlineKey} and {SweepIntervalKey} must be positive");
+        return deadlines;
+    }
+
+    /// <summary>
+    /// Signups in a waiting state whose deadline has passed. Deadlines are stored in UTC, so the comparison holds on
+    /// both adapters: SQLite filters in memory, MongoDB compares the ISO-8601 strings the class map writes
+    /// (fixed +00:00 offset; trailing zeros of the fraction trimmed, which keeps the order).
+    /// </summary>
+    public static Expression<Func<SignupState, bool>> Overdue(DateTimeOffset now)
+    {
+        var utc = now.ToUniversalTime();
+        return s => s.Deadline != null && s.Deadline < utc && WaitingStates.Contains(s.CurrentState);
+    }
+
+    /// <summary>The step a waiting signup is waiting for, as its timeout reason names it (<c>timeout:&lt;step&gt;</c>).</summary>
+    public static string WaitingStep(SignupState saga) => saga.CurrentState switch
+    {
+        "Inviting" => "slack",
+        "AwaitingApproval" => "approval",
+        _ when !StepStatus.IsSettled(saga.StoreStatus) => "store",
+        _ when !StepStatus.IsSettled(saga.CrmStatus) => "crm",
+        _ => "gateway", // both steps done, the request itself never arrived
+    };
+}
