@@ -1,21 +1,25 @@
 namespace Joinery.Contracts;
 
 // Every message carries SignupId: the saga correlates on it and every consumer is idempotent by it.
+//
+// Step outcomes end with Attempts: how many times the step was tried for this outcome (1 = first try), as the
+// consumer counted it from MassTransit's retry and redelivery counters and the broker-held retry waits. Optional and
+// last, so a message written before it existed still reads, as 0: not reported.
 
 /// <summary>Published by the gateway once a visitor's signup is accepted.</summary>
 public record SignupRequested(Guid SignupId, string Name, string Email, string NormalizedEmail, DateTimeOffset RequestedAt);
 
 /// <summary>The store recorded the signup.</summary>
-public record SignupStored(Guid SignupId);
+public record SignupStored(Guid SignupId, int Attempts = 0);
 
 /// <summary>The store could not record the signup and never will (a permanent failure).</summary>
-public record SignupStoreFailed(Guid SignupId, string Reason);
+public record SignupStoreFailed(Guid SignupId, string Reason, int Attempts = 0);
 
 /// <summary>The CRM holds the contact. <paramref name="Created"/> says whether this signup created it, which decides compensation.</summary>
-public record ContactSynced(Guid SignupId, string? ContactId, bool Created, bool Skipped);
+public record ContactSynced(Guid SignupId, string? ContactId, bool Created, bool Skipped, int Attempts = 0);
 
 /// <summary>The CRM refused the contact permanently.</summary>
-public record ContactSyncFailed(Guid SignupId, string Reason);
+public record ContactSyncFailed(Guid SignupId, string Reason, int Attempts = 0);
 
 /// <summary>
 /// Sent by the saga once the record and the CRM contact exist: the invite cannot be undone, so it goes last.
@@ -25,10 +29,10 @@ public record ContactSyncFailed(Guid SignupId, string Reason);
 public record InviteToSlack(Guid SignupId, string Name, string Email, bool Approved = false);
 
 /// <summary>Slack accepted the invite, or the person was already invited or a member (both count as success).</summary>
-public record SlackInvited(Guid SignupId, string Outcome);
+public record SlackInvited(Guid SignupId, string Outcome, int Attempts = 0);
 
 /// <summary>Slack refused the invite permanently.</summary>
-public record SlackInviteFailed(Guid SignupId, string Reason);
+public record SlackInviteFailed(Guid SignupId, string Reason, int Attempts = 0);
 
 /// <summary>Compensation: remove a CRM contact that this signup created.</summary>
 public record DeleteContact(Guid SignupId, string ContactId);
@@ -43,7 +47,7 @@ public record MarkSignupFailed(Guid SignupId, string Reason);
 public record SignupMarkedFailed(Guid SignupId);
 
 /// <summary>slack-invite asked the admins to approve the signup (Approval strategy); the saga waits in AwaitingApproval.</summary>
-public record ApprovalRequested(Guid SignupId);
+public record ApprovalRequested(Guid SignupId, int Attempts = 0);
 
 /// <summary>An admin approved the signup through the gateway's admin API; the saga sends the invite, marked approved.</summary>
 public record SignupApproved(Guid SignupId, string? ApprovedBy, DateTimeOffset ApprovedAt);

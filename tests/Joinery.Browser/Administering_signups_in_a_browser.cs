@@ -58,6 +58,34 @@ public sealed class Administering_signups_in_a_browser(StandaloneFixture fixture
     }
 
     [Fact]
+    public async Task An_admin_sees_how_many_attempts_each_step_took()
+    {
+        var email = UniqueEmail("dorothy");
+        // ActiveCampaign is briefly unavailable: the first sync gets a 503 and is retried.
+        await FailNextCallsFor("activecampaign", email, status: 503, times: 1);
+
+        var visitor = await NewPage();
+        await visitor.GotoAsync("/");
+        await SignUp(visitor, "Dorothy Vaughan", email);
+        await Expect(visitor.Locator("#steps li[data-step=slack] .state")).ToHaveTextAsync("Done");
+
+        var admin = await NewPage();
+        await SignInAsAdmin(admin);
+        await admin.GetByLabel("Email contains").FillAsync(email);
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
+
+        var row = admin.Locator("#rows tr[data-id]");
+        await Expect(row).ToHaveCountAsync(1);
+        await Expect(row).ToHaveAttributeAsync("data-state", "Completed");
+        await Expect(row.Locator("[data-step=crm]")).ToHaveTextAsync("CRM: Done · 2 attempts");
+        await Expect(row.Locator("[data-step=store]")).ToHaveTextAsync("Store: Done · 1 attempt");
+        await Expect(row.Locator("[data-step=slack]")).ToHaveTextAsync("Slack: Done · 1 attempt");
+
+        await row.GetByRole(AriaRole.Button, new() { Name = "Details" }).ClickAsync();
+        await Expect(admin.Locator(".details:not([hidden])")).ToContainTextAsync("created · 2 attempts");
+    }
+
+    [Fact]
     public async Task Wrong_credentials_do_not_open_the_admin_page()
     {
         var page = await NewPage();

@@ -34,12 +34,12 @@ public sealed class SyncContactConsumer(
         if (entry is null && !crm.IsConfigured)
         {
             // Not recorded: once ActiveCampaign is configured, a redelivery should really sync.
-            await context.Publish(new ContactSynced(signup.SignupId, null, Created: false, Skipped: true));
+            await context.Publish(new ContactSynced(signup.SignupId, null, Created: false, Skipped: true, StepAttempts.Count(context)));
             return;
         }
 
         await retries.Run(context, options.CurrentValue.Retry,
-            async cancellationToken =>
+            async (attempts, cancellationToken) =>
             {
                 if (entry is null)
                 {
@@ -65,14 +65,14 @@ public sealed class SyncContactConsumer(
                 {
                     logger.LogWarning("ActiveCampaign refused the contact of signup {SignupId}: {Reason}", signup.SignupId, reason);
                     JoineryTelemetry.RecordStepFailure(reason);
-                    await context.Publish(new ContactSyncFailed(signup.SignupId, reason));
+                    await context.Publish(new ContactSyncFailed(signup.SignupId, reason, attempts));
                 }
                 else
                 {
-                    await context.Publish(new ContactSynced(signup.SignupId, entry.ContactId, entry.Created, Skipped: false));
+                    await context.Publish(new ContactSynced(signup.SignupId, entry.ContactId, entry.Created, Skipped: false, attempts));
                 }
             },
-            async failure =>
+            async (failure, attempts) =>
             {
                 if (entry is { FailureReason: null, Created: true, ContactId: { } created })
                 {
@@ -88,7 +88,7 @@ public sealed class SyncContactConsumer(
                     }
                 }
                 JoineryTelemetry.RecordStepFailure(UnavailableReason);
-                await context.Publish(new ContactSyncFailed(signup.SignupId, UnavailableReason));
+                await context.Publish(new ContactSyncFailed(signup.SignupId, UnavailableReason, attempts));
             });
     }
 }

@@ -14,8 +14,14 @@ public sealed class RetryRunner(IRetryWaiter waiter, TimeProvider clock, ILogger
 
     /// <param name="work">The attempt; throws <see cref="RetryLaterException"/> for whatever is worth retrying.</param>
     /// <param name="giveUp">Called once the deadline has passed, with the last transient failure.</param>
-    public async Task<Outcome> Run<T>(ConsumeContext<T> context, RetryPolicy policy, Func<CancellationToken, Task> work,
-        Func<RetryLaterException, Task> giveUp) where T : class
+    public Task<Outcome> Run<T>(ConsumeContext<T> context, RetryPolicy policy, Func<CancellationToken, Task> work,
+        Func<RetryLaterException, Task> giveUp) where T : class =>
+        Run(context, policy, (_, cancellationToken) => work(cancellationToken), (failure, _) => giveUp(failure));
+
+    /// <param name="work">The attempt, given its number (<see cref="StepAttempts"/>: 1 is the first try).</param>
+    /// <param name="giveUp">Called once the deadline has passed, with the last transient failure and the attempts made.</param>
+    public async Task<Outcome> Run<T>(ConsumeContext<T> context, RetryPolicy policy, Func<int, CancellationToken, Task> work,
+        Func<RetryLaterException, int, Task> giveUp) where T : class
     {
         var state = RetryState.From(context.Headers, clock.GetUtcNow());
         while (true)
@@ -25,7 +31,7 @@ public sealed class RetryRunner(IRetryWaiter waiter, TimeProvider clock, ILogger
             {
                 // A slot the message reserved before it went to wait is used once, by the limiter that reserved it.
                 using (ReservedPermit.Hold(state.SlotLimiter, state.Slot))
-                    await work(context.CancellationToken);
+                    await work(StepAttempts.Count(context, state.Attempts), context.CancellationToken);
                 return Outcome.Done;
             }
             catch (RetryLaterException ex) when (!context.CancellationToken.IsCancellationRequested)
@@ -43,7 +49,8 @@ public sealed class RetryRunner(IRetryWaiter waiter, TimeProvider clock, ILogger
                 {
                     logger.LogWarning("Giving up on {MessageType} after {Attempts} attempts since {FirstAttempt:O}: {Failure}",
                         typeof(T).Name, state.Attempts, state.FirstAttemptAt, failure.Message);
-                    await giveUp(failure);
+                    // The attempt that just failed is already in state.Attempts.
+                    await giveUp(failure, StepAttempts.Count(context, state.Attempts - 1));
                     return Outcome.GaveUp;
                 }
             }

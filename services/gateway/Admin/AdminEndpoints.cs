@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Authentication;
 
 namespace Joinery.Gateway.Admin;
 
-public sealed record AdminStepView(string Status, string? Detail);
+public sealed record AdminStepView(string Status, string? Detail, int Attempts);
 
 /// <summary>A signup as the admins see it: the person (unless erased), each step, the reason, the trace.</summary>
 public sealed record AdminSignupView(
@@ -33,9 +33,9 @@ public sealed record AdminSignupView(
         s.CorrelationId, s.CurrentState, s.Name, s.Email, AdminEndpoints.IsErased(s), AdminEndpoints.IsFinal(s), s.FailureReason,
         new Dictionary<string, AdminStepView>
         {
-            ["store"] = new(s.StoreStatus, s.StoreDetail),
-            ["crm"] = new(s.CrmStatus, s.CrmDetail),
-            ["slack"] = new(s.SlackStatus, s.SlackDetail),
+            ["store"] = new(s.StoreStatus, s.StoreDetail, s.StoreAttempts),
+            ["crm"] = new(s.CrmStatus, s.CrmDetail, s.CrmAttempts),
+            ["slack"] = new(s.SlackStatus, s.SlackDetail, s.SlackAttempts),
         },
         s.CrmContactId, s.CreatedAt, s.UpdatedAt, s.TraceId, traceUrl);
 }

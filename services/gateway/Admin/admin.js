@@ -67,9 +67,20 @@
 
   // --- rendering ------------------------------------------------------------------------------------------------
 
+  // 0 means the step's consumer has not reported a count (yet): say nothing rather than "0 attempts".
+  function attempts(step) {
+    const count = step.attempts || 0;
+    return count > 0 ? (count === 1 ? t('admin.attempts.one') : t('admin.attempts.many', { count: count })) : '';
+  }
+
   function stepsCell(item) {
-    return el('td', { className: 'steps-cell' }, ['store', 'crm', 'slack'].map(step =>
-      el('span', { text: t('admin.step.' + step) + ': ' + known('status.', item.steps[step].status) })));
+    return el('td', { className: 'steps-cell' }, ['store', 'crm', 'slack'].map(step => {
+      const tried = attempts(item.steps[step]);
+      return el('span', { dataset: { step: step } }, [
+        document.createTextNode(t('admin.step.' + step) + ': ' + known('status.', item.steps[step].status)),
+        tried ? el('span', { className: 'attempts', text: ' · ' + tried }) : null
+      ]);
+    }));
   }
 
   function actionButton(label, className, handler, item) {
@@ -90,7 +101,8 @@
     add(t('admin.detail.reason'), item.reason);
     ['store', 'crm', 'slack'].forEach(step => {
       const s = item.steps[step];
-      add(t('admin.step.' + step), known('status.', s.status) + (s.detail ? ' — ' + s.detail : ''));
+      const tried = attempts(s);
+      add(t('admin.step.' + step), known('status.', s.status) + (s.detail ? ' — ' + s.detail : '') + (tried ? ' · ' + tried : ''));
     });
     add(t('admin.detail.contact'), item.crmContactId);
     add(t('admin.detail.created'), when(item.createdAt));

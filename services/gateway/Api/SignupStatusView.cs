@@ -3,7 +3,8 @@ using Joinery.Gateway.Saga;
 
 namespace Joinery.Gateway.Api;
 
-public sealed record StepView(string Status, string? Detail);
+/// <param name="Attempts">How many times the step was tried so far (0 until its consumer reports).</param>
+public sealed record StepView(string Status, string? Detail, int Attempts = 0);
 
 /// <summary>What the status API shows: states and reasons only, never the person's name or email.</summary>
 public sealed record SignupStatusView(
@@ -27,9 +28,9 @@ public sealed record SignupStatusView(
         saga.FailureReason,
         new Dictionary<string, StepView>
         {
-            ["store"] = new(saga.StoreStatus, saga.StoreDetail),
-            ["crm"] = new(saga.CrmStatus, saga.CrmDetail),
-            ["slack"] = new(saga.SlackStatus, saga.SlackDetail),
+            ["store"] = new(saga.StoreStatus, saga.StoreDetail, saga.StoreAttempts),
+            ["crm"] = new(saga.CrmStatus, saga.CrmDetail, saga.CrmAttempts),
+            ["slack"] = new(saga.SlackStatus, saga.SlackDetail, saga.SlackAttempts),
         },
         saga.CreatedAt,
         saga.UpdatedAt,

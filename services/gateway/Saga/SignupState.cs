@@ -24,6 +24,13 @@ public sealed class SignupState : SagaStateMachineInstance, ISagaVersion
     public bool CrmCreated { get; set; }
     public string SlackStatus { get; set; } = StepStatus.Pending;
     public string? SlackDetail { get; set; }
+    /// <summary>
+    /// How many times each step was tried, as its consumer reported with the outcome (0: not reported yet, or by a
+    /// consumer older than the count). The highest report wins: a duplicate delivery must not lower it.
+    /// </summary>
+    public int StoreAttempts { get; set; }
+    public int CrmAttempts { get; set; }
+    public int SlackAttempts { get; set; }
     /// <summary>Who approved or rejected the signup (Approval strategy), as the admin API's caller was named.</summary>
     public string? ApprovalBy { get; set; }
 

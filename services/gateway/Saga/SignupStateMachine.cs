@@ -82,7 +82,7 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
                 .TransitionTo(Processing)
                 .InviteWhenReady(this),
             When(Stored)
-                .Then(c => { c.Saga.StoreStatus = StepStatus.Done; Touch(c.Saga, clock); StartDeadline(c.Saga); })
+                .Then(c => { c.Saga.StoreStatus = StepStatus.Done; c.Saga.StoreAttempts = Attempts(c.Saga.StoreAttempts, c.Message.Attempts); Touch(c.Saga, clock); StartDeadline(c.Saga); })
                 .TransitionTo(Processing)
                 .InviteWhenReady(this),
             When(Synced)
@@ -90,10 +90,10 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
                 .TransitionTo(Processing)
                 .InviteWhenReady(this),
             When(StoreFailed)
-                .Then(c => { c.Saga.StoreStatus = StepStatus.Failed; c.Saga.StoreDetail = c.Message.Reason; })
+                .Then(c => { c.Saga.StoreStatus = StepStatus.Failed; c.Saga.StoreDetail = c.Message.Reason; c.Saga.StoreAttempts = Attempts(c.Saga.StoreAttempts, c.Message.Attempts); })
                 .Fail(this, clock, c => c.Message.Reason),
             When(SyncFailed)
-                .Then(c => { c.Saga.CrmStatus = StepStatus.Failed; c.Saga.CrmDetail = c.Message.Reason; })
+                .Then(c => { c.Saga.CrmStatus = StepStatus.Failed; c.Saga.CrmDetail = c.Message.Reason; c.Saga.CrmAttempts = Attempts(c.Saga.CrmAttempts, c.Message.Attempts); })
                 .Fail(this, clock, c => c.Message.Reason));
 
         During(Inviting,
@@ -102,12 +102,13 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
                 {
                     c.Saga.SlackStatus = c.Message.Outcome == SlackOutcomes.Skipped ? StepStatus.Skipped : StepStatus.Done;
                     c.Saga.SlackDetail = c.Message.Outcome;
+                    c.Saga.SlackAttempts = Attempts(c.Saga.SlackAttempts, c.Message.Attempts);
                     Touch(c.Saga, clock);
                     JoineryMetrics.SignupCompleted(c.Saga.UpdatedAt - c.Saga.CreatedAt);
                 })
                 .TransitionTo(Completed),
             When(InviteFailed)
-                .Then(c => { c.Saga.SlackStatus = StepStatus.Failed; c.Saga.SlackDetail = c.Message.Reason; })
+                .Then(c => { c.Saga.SlackStatus = StepStatus.Failed; c.Saga.SlackDetail = c.Message.Reason; c.Saga.SlackAttempts = Attempts(c.Saga.SlackAttempts, c.Message.Attempts); })
                 .Fail(this, clock, c => c.Message.Reason),
             When(InviteFaulted)
                 .Then(c => { c.Saga.SlackStatus = StepStatus.Failed; c.Saga.SlackDetail = FaultDetail(c.Message); })
@@ -118,6 +119,7 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
                 {
                     c.Saga.SlackStatus = StepStatus.AwaitingApproval;
                     c.Saga.SlackDetail = "awaiting an admin's approval";
+                    c.Saga.SlackAttempts = Attempts(c.Saga.SlackAttempts, c.Message.Attempts);
                     Touch(c.Saga, clock);
                     c.Saga.Deadline = c.Saga.UpdatedAt.ToUniversalTime() + _deadlines.ApprovalDeadline;
                 })
@@ -152,12 +154,13 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
                 {
                     c.Saga.SlackStatus = c.Message.Outcome == SlackOutcomes.Skipped ? StepStatus.Skipped : StepStatus.Done;
                     c.Saga.SlackDetail = c.Message.Outcome;
+                    c.Saga.SlackAttempts = Attempts(c.Saga.SlackAttempts, c.Message.Attempts);
                     Touch(c.Saga, clock);
                     JoineryMetrics.SignupCompleted(c.Saga.UpdatedAt - c.Saga.CreatedAt);
                 })
                 .TransitionTo(Completed),
             When(InviteFailed)
-                .Then(c => { c.Saga.SlackStatus = StepStatus.Failed; c.Saga.SlackDetail = c.Message.Reason; })
+                .Then(c => { c.Saga.SlackStatus = StepStatus.Failed; c.Saga.SlackDetail = c.Message.Reason; c.Saga.SlackAttempts = Attempts(c.Saga.SlackAttempts, c.Message.Attempts); })
                 .Fail(this, clock, c => c.Message.Reason));
 
         // A step that never answered: give up on it, undo what the others did. The event is checked against the saga's
@@ -184,7 +187,7 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
             When(Requested)
                 .Then(c => { c.Saga.Requested = true; c.Saga.Name ??= c.Message.Name; c.Saga.Email ??= c.Message.Email; }),
             When(Stored)
-                .Then(c => c.Saga.StoreStatus = StepStatus.Done)
+                .Then(c => { c.Saga.StoreStatus = StepStatus.Done; c.Saga.StoreAttempts = Attempts(c.Saga.StoreAttempts, c.Message.Attempts); })
                 .ThenAsync(Compensate),
             When(Synced)
                 .Then(c => RecordContact(c.Saga, c.Message))
@@ -224,8 +227,12 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
         saga.UpdatedAt = now;
     }
 
+    /// <summary>The highest count reported: outcomes arrive at least once and in any order.</summary>
+    static int Attempts(int recorded, int reported) => Math.Max(recorded, reported);
+
     static void RecordContact(SignupState saga, ContactSynced message)
     {
+        saga.CrmAttempts = Attempts(saga.CrmAttempts, message.Attempts);
         saga.CrmStatus = message.Skipped ? StepStatus.Skipped : StepStatus.Done;
         saga.CrmContactId = message.ContactId;
         saga.CrmCreated = message.Created;

@@ -37,29 +37,29 @@ public sealed class InviteToSlackConsumer(
         var settings = options.CurrentValue;
         if (settings.Missing(smtp.CurrentValue).Count > 0)
         {
-            await context.Publish(new SlackInvited(invite.SignupId, SlackOutcomes.Skipped));
+            await context.Publish(new SlackInvited(invite.SignupId, SlackOutcomes.Skipped, StepAttempts.Count(context)));
             return;
         }
 
         await retries.Run(context, settings.Retry,
-            async cancellationToken =>
+            async (attempts, cancellationToken) =>
             {
                 var step = await Attempt(invite, settings, cancellationToken);
                 if (step.AskedForApproval)
-                    await context.Publish(new ApprovalRequested(invite.SignupId));
+                    await context.Publish(new ApprovalRequested(invite.SignupId, attempts));
                 else if (step.Result!.FailureReason is { } reason)
                 {
                     logger.LogWarning("Slack refused the invite of signup {SignupId}: {Reason}", invite.SignupId, reason);
                     JoineryTelemetry.RecordStepFailure(reason);
-                    await context.Publish(new SlackInviteFailed(invite.SignupId, reason));
+                    await context.Publish(new SlackInviteFailed(invite.SignupId, reason, attempts));
                 }
                 else
-                    await context.Publish(new SlackInvited(invite.SignupId, step.Result.Outcome!));
+                    await context.Publish(new SlackInvited(invite.SignupId, step.Result.Outcome!, attempts));
             },
-            async failure =>
+            async (failure, attempts) =>
             {
                 JoineryTelemetry.RecordStepFailure(UnavailableReason);
-                await context.Publish(new SlackInviteFailed(invite.SignupId, UnavailableReason));
+                await context.Publish(new SlackInviteFailed(invite.SignupId, UnavailableReason, attempts));
             });
     }
 

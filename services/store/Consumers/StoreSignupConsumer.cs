@@ -1,4 +1,5 @@
 using Joinery.Contracts;
+using Joinery.ServiceDefaults.Retry;
 using Joinery.ServiceDefaults.Telemetry;
 using Joinery.Store.Persistence;
 using MassTransit;
@@ -20,10 +21,10 @@ public sealed class StoreSignupConsumer(ISignupRepository signups, TimeProvider 
         if (outcome == AddSignupOutcome.EmailTaken)
         {
             JoineryTelemetry.RecordStepFailure(EmailTakenReason);
-            await context.Publish(new SignupStoreFailed(m.SignupId, EmailTakenReason));
+            await context.Publish(new SignupStoreFailed(m.SignupId, EmailTakenReason, StepAttempts.Count(context)));
         }
         else
-            await context.Publish(new SignupStored(m.SignupId));
+            await context.Publish(new SignupStored(m.SignupId, StepAttempts.Count(context)));
     }
 }
 

@@ -64,6 +64,13 @@ public abstract class BrowserTest(StandaloneFixture fixture) : IAsyncLifetime
         Assert.True(response.IsSuccessStatusCode, $"arranging the failure answered {(int)response.StatusCode}");
     }
 
+    /// <summary>The next <paramref name="times"/> calls about this email at that API answer <paramref name="status"/> (transient ones are retried).</summary>
+    protected async Task FailNextCallsFor(string api, string email, int status, int times)
+    {
+        using var response = await Fixture.FakeControl.PostAsJsonAsync("_fake/failures", new { api, email, status, times });
+        Assert.True(response.IsSuccessStatusCode, $"arranging the failure answered {(int)response.StatusCode}");
+    }
+
     protected async Task ClearFailures()
     {
         using var response = await Fixture.FakeControl.DeleteAsync("_fake/failures");

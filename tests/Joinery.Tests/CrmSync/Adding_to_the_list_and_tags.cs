@@ -51,7 +51,7 @@ public sealed class Adding_to_the_list_and_tags
 
         await host.Harness.Bus.Publish(signup);
 
-        Assert.Equal(new ContactSynced(signup.SignupId, "42", Created: true, Skipped: false),
+        Assert.Equal(new ContactSynced(signup.SignupId, "42", Created: true, Skipped: false, Attempts: 1),
             await PublishedOne<ContactSynced>(host.Harness, m => m.SignupId == signup.SignupId));
         var requests = crm.Requests.ToArray();
         Assert.Equal(["/api/3/contact/sync", "/api/3/contactLists", "/api/3/contactTags", "/api/3/contactTags"],

@@ -33,7 +33,7 @@ public sealed class Syncing_a_contact
         await host.Harness.Bus.Publish(signup);
 
         var synced = await PublishedOne<ContactSynced>(host.Harness, signup.SignupId);
-        Assert.Equal(new ContactSynced(signup.SignupId, "123", Created: true, Skipped: false), synced);
+        Assert.Equal(new ContactSynced(signup.SignupId, "123", Created: true, Skipped: false, Attempts: 1), synced);
     }
 
     [Fact]
@@ -45,7 +45,7 @@ public sealed class Syncing_a_contact
         await host.Harness.Bus.Publish(signup);
 
         var synced = await PublishedOne<ContactSynced>(host.Harness, signup.SignupId);
-        Assert.Equal(new ContactSynced(signup.SignupId, "77", Created: false, Skipped: false), synced);
+        Assert.Equal(new ContactSynced(signup.SignupId, "77", Created: false, Skipped: false, Attempts: 1), synced);
     }
 
     [Fact]
@@ -110,7 +110,7 @@ public sealed class Syncing_a_contact
         await host.Harness.Bus.Publish(signup);
 
         var synced = await PublishedOne<ContactSynced>(host.Harness, signup.SignupId);
-        Assert.Equal(new ContactSynced(signup.SignupId, "42", Created: true, Skipped: false), synced);
+        Assert.Equal(new ContactSynced(signup.SignupId, "42", Created: true, Skipped: false, Attempts: 2), synced);
         Assert.Equal(2, crm.Requests.Count);
         Assert.False(await host.Harness.Published.Any<ContactSyncFailed>());
     }
@@ -156,7 +156,7 @@ public sealed class Syncing_a_contact
         }
 
         Assert.Equal(2, reports.Count);
-        Assert.All(reports, r => Assert.Equal(new ContactSynced(signup.SignupId, "123", Created: true, Skipped: false), r));
+        Assert.All(reports, r => Assert.Equal(new ContactSynced(signup.SignupId, "123", Created: true, Skipped: false, Attempts: 1), r));
         Assert.Single(crm.Requests);
     }
 
@@ -223,7 +223,7 @@ public sealed class Syncing_a_contact
         await host.Harness.Bus.Publish(signup);
 
         var synced = await PublishedOne<ContactSynced>(host.Harness, signup.SignupId);
-        Assert.Equal(new ContactSynced(signup.SignupId, null, Created: false, Skipped: true), synced);
+        Assert.Equal(new ContactSynced(signup.SignupId, null, Created: false, Skipped: true, Attempts: 1), synced);
         Assert.Empty(crm.Requests);
     }
 

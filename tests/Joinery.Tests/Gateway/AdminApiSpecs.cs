@@ -161,6 +161,24 @@ public sealed class Administering_signups(AdminGatewayFactory factory) : IClassF
     }
 
     [Fact]
+    public async Task Should_show_how_many_times_each_step_was_tried()
+    {
+        var client = await factory.SignedIn();
+        var seeded = await factory.Seed("Failed", UniqueEmail(), s =>
+        {
+            s.StoreAttempts = 1;
+            s.CrmAttempts = 2;
+            s.SlackAttempts = 5;
+            s.FailureReason = "slack:unavailable";
+        });
+
+        var detail = await Body(await client.GetAsync($"/api/admin/signups/{seeded.CorrelationId}"));
+
+        var steps = detail.GetProperty("steps");
+        Assert.Equal([1, 2, 5], new[] { "store", "crm", "slack" }.Select(step => steps.GetProperty(step).GetProperty("attempts").GetInt32()));
+    }
+
+    [Fact]
     public async Task Should_retry_a_failed_signup_as_a_new_signup_of_the_same_person()
     {
         var client = await factory.SignedIn();

@@ -251,6 +251,46 @@ public abstract class SignupSagaSpecs : IAsyncLifetime
         Assert.Equal(StepStatus.Skipped, completed.CrmStatus);
         Assert.Equal(StepStatus.Skipped, completed.SlackStatus);
     }
+
+    [SkippableFact]
+    public async Task Each_step_keeps_the_attempts_its_outcome_reported()
+    {
+        await Saga.Publish(Requested);
+        await Saga.Publish(new SignupStored(_id, Attempts: 1));
+        await Saga.Publish(new ContactSynced(_id, "42", Created: true, Skipped: false, Attempts: 3));
+        // A duplicate of an earlier delivery reports fewer attempts: it must not lower the count, in either order.
+        await Saga.Publish(new ContactSynced(_id, "42", Created: true, Skipped: false, Attempts: 1));
+        await Saga.WaitForState(_id, "Inviting");
+        await Eventually.True(() => Saga.Harness.Consumed.Select<ContactSynced>().Count(x => x.Context.Message.SignupId == _id) == 2,
+            what: "both ContactSynced consumed");
+        await Saga.Publish(new SlackInvited(_id, SlackOutcomes.Invited, Attempts: 2));
+
+        var completed = await Saga.WaitForState(_id, "Completed");
+        Assert.Equal((1, 3, 2), (completed.StoreAttempts, completed.CrmAttempts, completed.SlackAttempts));
+        var status = Joinery.Gateway.Api.SignupStatusView.From(completed);
+        Assert.Equal([1, 3, 2], new[] { "store", "crm", "slack" }.Select(step => status.Steps[step].Attempts));
+    }
+
+    [SkippableFact]
+    public async Task A_failed_step_keeps_the_attempts_it_took_to_give_up()
+    {
+        await Saga.Publish(Requested);
+        await Saga.Publish(new ContactSyncFailed(_id, "activecampaign:unavailable", Attempts: 6));
+
+        var failed = await Saga.WaitForState(_id, "Failed");
+        Assert.Equal(6, failed.CrmAttempts);
+        Assert.Equal(0, failed.StoreAttempts);
+    }
+
+    [SkippableFact]
+    public async Task An_outcome_without_attempts_leaves_the_count_unreported()
+    {
+        await Saga.Publish(Requested);
+        await Saga.Publish(new SignupStored(_id));
+
+        var state = await Saga.WaitFor(_id, s => s.StoreStatus == StepStatus.Done, "store done");
+        Assert.Equal(0, state.StoreAttempts);
+    }
 }
 
 public sealed class Signup_saga_on_the_in_memory_repository : SignupSagaSpecs

@@ -28,7 +28,7 @@ public sealed class Inviting_to_slack
 
         await host.Harness.Bus.Publish(invite);
 
-        Assert.Equal(new SlackInvited(invite.SignupId, SlackOutcomes.Invited), await Invited(host.Harness, invite.SignupId));
+        Assert.Equal(new SlackInvited(invite.SignupId, SlackOutcomes.Invited, Attempts: 1), await Invited(host.Harness, invite.SignupId));
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public sealed class Inviting_to_slack
 
         await host.Harness.Bus.Publish(invite);
 
-        Assert.Equal(new SlackInviteFailed(invite.SignupId, "slack:invalid_email"), await Refused(host.Harness, invite.SignupId));
+        Assert.Equal(new SlackInviteFailed(invite.SignupId, "slack:invalid_email", Attempts: 1), await Refused(host.Harness, invite.SignupId));
         Assert.Single(slack.Requests);
         Assert.False(await host.Harness.Published.Any<SlackInvited>());
     }
@@ -177,7 +177,7 @@ public sealed class Inviting_to_slack
 
         await host.Harness.Bus.Publish(invite);
 
-        Assert.Equal(new SlackInvited(invite.SignupId, SlackOutcomes.Skipped), await Invited(host.Harness, invite.SignupId));
+        Assert.Equal(new SlackInvited(invite.SignupId, SlackOutcomes.Skipped, Attempts: 1), await Invited(host.Harness, invite.SignupId));
         Assert.Empty(slack.Requests);
     }
 
