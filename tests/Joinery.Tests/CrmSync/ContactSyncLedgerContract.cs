@@ -1,27 +1,13 @@
 using Joinery.CrmSync.Ledger;
-using Joinery.ServiceDefaults;
 using Joinery.Tests.Support;
 
 namespace Joinery.Tests.CrmSync;
 
 /// <summary>What every adapter of crm-sync's ledger must do; each adapter's test class inherits these facts.</summary>
-public abstract class ContactSyncLedgerContract : IAsyncLifetime
+public abstract class ContactSyncLedgerContract(AdapterStorage<IContactSyncLedger> storage) : AdapterContract<IContactSyncLedger>(storage)
 {
-    /// <summary>An adapter over the same storage each time it is called (a second call is a restart); null where its server is not available.</summary>
-    protected abstract IContactSyncLedger? CreateLedger();
-    protected virtual Task Cleanup() => Task.CompletedTask;
-
-    IContactSyncLedger? _ledger;
-    IContactSyncLedger Ledger => MongoTestDatabase.Require(_ledger);
-
-    public async Task InitializeAsync()
-    {
-        _ledger = CreateLedger();
-        if (_ledger is not null)
-            await _ledger.Initialize();
-    }
-
-    public Task DisposeAsync() => Cleanup();
+    IContactSyncLedger Ledger => Adapter;
+    protected override Task Initialize(IContactSyncLedger ledger) => ledger.Initialize();
 
     static readonly DateTimeOffset At = DateTimeOffset.Parse("2026-11-25T10:00:00.1234567+01:00");
 
@@ -94,8 +80,7 @@ public abstract class ContactSyncLedgerContract : IAsyncLifetime
         var entry = Created();
         await Ledger.Record(entry);
 
-        var restarted = CreateLedger()!;
-        await restarted.Initialize();
+        var restarted = await Reopen();
         Assert.Equal(entry, await restarted.Find(entry.SignupId));
         Assert.Equal(entry, await restarted.Record(entry with { Created = false }));
     }
@@ -110,26 +95,8 @@ public abstract class ContactSyncLedgerContract : IAsyncLifetime
     }
 }
 
-public sealed class Sqlite_contact_sync_ledger : ContactSyncLedgerContract
-{
-    readonly TempDirectory _directory = new();
-    protected override IContactSyncLedger CreateLedger() => new SqliteContactSyncLedger(new SqliteDatabase(_directory.File("crm-sync.db")));
+public sealed class Sqlite_contact_sync_ledger()
+    : ContactSyncLedgerContract(new SqliteStorage<IContactSyncLedger>("crm-sync.db", db => new SqliteContactSyncLedger(db)));
 
-    protected override Task Cleanup()
-    {
-        _directory.Dispose();
-        return Task.CompletedTask;
-    }
-}
-
-public sealed class Mongo_contact_sync_ledger : ContactSyncLedgerContract
-{
-    readonly MongoTestDatabase? _mongo = MongoTestDatabase.CreateIfAvailable();
-    protected override IContactSyncLedger? CreateLedger() => _mongo is null ? null : new MongoContactSyncLedger(_mongo.Database);
-
-    protected override async Task Cleanup()
-    {
-        if (_mongo is not null)
-            await _mongo.DisposeAsync();
-    }
-}
+public sealed class Mongo_contact_sync_ledger()
+    : ContactSyncLedgerContract(new MongoStorage<IContactSyncLedger>(db => new MongoContactSyncLedger(db)));

@@ -1,7 +1,6 @@
 using Joinery.Contracts;
 using Joinery.Gateway.Saga;
 using Joinery.Gateway.SagaRepository;
-using Joinery.ServiceDefaults;
 using Joinery.Tests.Support;
 using MassTransit;
 using MassTransit.Configuration;
@@ -9,28 +8,13 @@ using MassTransit.Configuration;
 namespace Joinery.Tests.Gateway;
 
 /// <summary>What every saga store adapter must do, written once and run against SQLite and MongoDB.</summary>
-public abstract class SagaStoreContract : IAsyncLifetime
+public abstract class SagaStoreContract(AdapterStorage<ISagaStore<SignupState>> storage) : AdapterContract<ISagaStore<SignupState>>(storage)
 {
-    ISagaStore<SignupState>? _adapter;
-
-    /// <summary>The adapter under test; null (and the test skipped) where its server is not available.</summary>
-    protected abstract Task<ISagaStore<SignupState>?> CreateStore();
-
     /// <summary>Two gateway instances sharing this store's database, for the race test.</summary>
     protected abstract ISagaRepositoryRegistrationProvider RepositoryProvider();
 
-    protected virtual Task Cleanup() => Task.CompletedTask;
-
-    ISagaStore<SignupState> _store => MongoTestDatabase.Require(_adapter);
-
-    public async Task InitializeAsync()
-    {
-        _adapter = await CreateStore();
-        if (_adapter is not null)
-            await _adapter.Initialize();
-    }
-
-    public Task DisposeAsync() => Cleanup();
+    ISagaStore<SignupState> _store => Adapter;
+    protected override Task Initialize(ISagaStore<SignupState> store) => store.Initialize();
 
     static SignupState NewSaga() => new()
     {
@@ -235,33 +219,20 @@ public abstract class SagaStoreContract : IAsyncLifetime
 
 public sealed class Sqlite_saga_store : SagaStoreContract
 {
-    readonly TempDirectory _directory = new();
-    SqliteDatabase Database => new(_directory.File("gateway.db"));
+    readonly SqliteStorage<ISagaStore<SignupState>> _storage;
 
-    protected override Task<ISagaStore<SignupState>?> CreateStore() =>
-        Task.FromResult<ISagaStore<SignupState>?>(new SqliteSagaStore<SignupState>(Database));
+    public Sqlite_saga_store() : this(new("gateway.db", db => new SqliteSagaStore<SignupState>(db))) { }
+    Sqlite_saga_store(SqliteStorage<ISagaStore<SignupState>> storage) : base(storage) => _storage = storage;
 
-    protected override ISagaRepositoryRegistrationProvider RepositoryProvider() => SagaStoreRepositoryRegistrationProvider.Sqlite(Database);
-
-    protected override Task Cleanup()
-    {
-        _directory.Dispose();
-        return Task.CompletedTask;
-    }
+    protected override ISagaRepositoryRegistrationProvider RepositoryProvider() => SagaStoreRepositoryRegistrationProvider.Sqlite(_storage.Open());
 }
 
 public sealed class Mongo_saga_store : SagaStoreContract
 {
-    readonly MongoTestDatabase? _mongo = MongoTestDatabase.CreateIfAvailable();
+    readonly MongoStorage<ISagaStore<SignupState>> _storage;
 
-    protected override Task<ISagaStore<SignupState>?> CreateStore() =>
-        Task.FromResult<ISagaStore<SignupState>?>(_mongo is null ? null : new MongoSagaStore<SignupState>(_mongo.Database));
+    public Mongo_saga_store() : this(new(db => new MongoSagaStore<SignupState>(db))) { }
+    Mongo_saga_store(MongoStorage<ISagaStore<SignupState>> storage) : base(storage) => _storage = storage;
 
-    protected override ISagaRepositoryRegistrationProvider RepositoryProvider() => SagaStoreRepositoryRegistrationProvider.Mongo(_mongo!.Database);
-
-    protected override async Task Cleanup()
-    {
-        if (_mongo is not null)
-            await _mongo.DisposeAsync();
-    }
+    protected override ISagaRepositoryRegistrationProvider RepositoryProvider() => SagaStoreRepositoryRegistrationProvider.Mongo(_storage.Database!);
 }

@@ -1,25 +1,13 @@
 using Joinery.Gateway.Persistence;
-using Joinery.ServiceDefaults;
 using Joinery.Tests.Support;
 
 namespace Joinery.Tests.Gateway;
 
 /// <summary>What every adapter of the gateway's ledger must do.</summary>
-public abstract class SignupLedgerContract : IAsyncLifetime
+public abstract class SignupLedgerContract(AdapterStorage<ISignupLedger> storage) : AdapterContract<ISignupLedger>(storage)
 {
-    ISignupLedger? _ledger;
-    protected abstract ISignupLedger? CreateLedger();
-    protected virtual Task Cleanup() => Task.CompletedTask;
-    ISignupLedger Ledger => MongoTestDatabase.Require(_ledger);
-
-    public async Task InitializeAsync()
-    {
-        _ledger = CreateLedger();
-        if (_ledger is not null)
-            await _ledger.Initialize();
-    }
-
-    public Task DisposeAsync() => Cleanup();
+    ISignupLedger Ledger => Adapter;
+    protected override Task Initialize(ISignupLedger ledger) => ledger.Initialize();
 
     static string Email() => $"{Guid.NewGuid():N}@example.com";
     static Task<bool> Never(Guid _) => Task.FromResult(false);
@@ -108,26 +96,8 @@ public abstract class SignupLedgerContract : IAsyncLifetime
     }
 }
 
-public sealed class Sqlite_signup_ledger : SignupLedgerContract
-{
-    readonly TempDirectory _directory = new();
-    protected override ISignupLedger CreateLedger() => new SqliteSignupLedger(new SqliteDatabase(_directory.File("gateway.db")));
+public sealed class Sqlite_signup_ledger()
+    : SignupLedgerContract(new SqliteStorage<ISignupLedger>("gateway.db", db => new SqliteSignupLedger(db)));
 
-    protected override Task Cleanup()
-    {
-        _directory.Dispose();
-        return Task.CompletedTask;
-    }
-}
-
-public sealed class Mongo_signup_ledger : SignupLedgerContract
-{
-    readonly MongoTestDatabase? _mongo = MongoTestDatabase.CreateIfAvailable();
-    protected override ISignupLedger? CreateLedger() => _mongo is null ? null : new MongoSignupLedger(_mongo.Database);
-
-    protected override async Task Cleanup()
-    {
-        if (_mongo is not null)
-            await _mongo.DisposeAsync();
-    }
-}
+public sealed class Mongo_signup_ledger()
+    : SignupLedgerContract(new MongoStorage<ISignupLedger>(db => new MongoSignupLedger(db)));

@@ -1,27 +1,13 @@
-using Joinery.ServiceDefaults;
 using Joinery.SlackInvite.InviteLink;
 using Joinery.Tests.Support;
 
 namespace Joinery.Tests.SlackInvite;
 
 /// <summary>What every adapter of the invite link's ledger must do; each adapter's test class inherits these facts.</summary>
-public abstract class InviteLinkLedgerContract : IAsyncLifetime
+public abstract class InviteLinkLedgerContract(AdapterStorage<IInviteLinkLedger> storage) : AdapterContract<IInviteLinkLedger>(storage)
 {
-    /// <summary>An adapter over the same storage each time it is called (a second call is a restart); null where its server is not available.</summary>
-    protected abstract IInviteLinkLedger? CreateLedger();
-    protected virtual Task Cleanup() => Task.CompletedTask;
-
-    IInviteLinkLedger? _ledger;
-    IInviteLinkLedger Ledger => MongoTestDatabase.Require(_ledger);
-
-    public async Task InitializeAsync()
-    {
-        _ledger = CreateLedger();
-        if (_ledger is not null)
-            await _ledger.Initialize();
-    }
-
-    public Task DisposeAsync() => Cleanup();
+    IInviteLinkLedger Ledger => Adapter;
+    protected override Task Initialize(IInviteLinkLedger ledger) => ledger.Initialize();
 
     static readonly DateTimeOffset Now = DateTimeOffset.Parse("2026-11-25T10:00:00Z");
     static readonly DateOnly Today = new(2026, 11, 25);
@@ -195,8 +181,7 @@ public abstract class InviteLinkLedgerContract : IAsyncLifetime
         await Ledger.MarkSent(sent, Now);
         await Ledger.TryRecordWarning(link, "uses", Today);
 
-        var restarted = CreateLedger()!;
-        await restarted.Initialize();
+        var restarted = await Reopen();
         Assert.True(await restarted.WasSent(sent));
         Assert.Equal(1, await restarted.Uses(link));
         Assert.False(await restarted.TryRecordWarning(link, "uses", Today));
@@ -205,26 +190,8 @@ public abstract class InviteLinkLedgerContract : IAsyncLifetime
     }
 }
 
-public sealed class Sqlite_invite_link_ledger : InviteLinkLedgerContract
-{
-    readonly TempDirectory _directory = new();
-    protected override IInviteLinkLedger CreateLedger() => new SqliteInviteLinkLedger(new SqliteDatabase(_directory.File("slack-invite.db")));
+public sealed class Sqlite_invite_link_ledger()
+    : InviteLinkLedgerContract(new SqliteStorage<IInviteLinkLedger>("slack-invite.db", db => new SqliteInviteLinkLedger(db)));
 
-    protected override Task Cleanup()
-    {
-        _directory.Dispose();
-        return Task.CompletedTask;
-    }
-}
-
-public sealed class Mongo_invite_link_ledger : InviteLinkLedgerContract
-{
-    readonly MongoTestDatabase? _mongo = MongoTestDatabase.CreateIfAvailable();
-    protected override IInviteLinkLedger? CreateLedger() => _mongo is null ? null : new MongoInviteLinkLedger(_mongo.Database);
-
-    protected override async Task Cleanup()
-    {
-        if (_mongo is not null)
-            await _mongo.DisposeAsync();
-    }
-}
+public sealed class Mongo_invite_link_ledger()
+    : InviteLinkLedgerContract(new MongoStorage<IInviteLinkLedger>(db => new MongoInviteLinkLedger(db)));

@@ -1,25 +1,13 @@
 using Joinery.Store.Persistence;
+using Joinery.Tests.Support;
 
 namespace Joinery.Tests.Store;
 
 /// <summary>What every adapter of the store's port must do; each adapter's test class inherits these facts.</summary>
-public abstract class SignupRepositoryContract : IAsyncLifetime
+public abstract class SignupRepositoryContract(AdapterStorage<ISignupRepository> storage) : AdapterContract<ISignupRepository>(storage)
 {
-    /// <summary>The adapter under test; null (and the test skipped) where its server is not available.</summary>
-    protected abstract Task<ISignupRepository?> CreateRepository();
-    protected virtual Task DisposeRepository() => Task.CompletedTask;
-
-    ISignupRepository? _repository;
-    protected ISignupRepository Repository => Support.MongoTestDatabase.Require(_repository);
-
-    public async Task InitializeAsync()
-    {
-        _repository = await CreateRepository();
-        if (_repository is not null)
-            await _repository.Initialize();
-    }
-
-    public Task DisposeAsync() => DisposeRepository();
+    protected ISignupRepository Repository => Adapter;
+    protected override Task Initialize(ISignupRepository repository) => repository.Initialize();
 
     static SignupRecord NewRecord(string? email = null)
     {
