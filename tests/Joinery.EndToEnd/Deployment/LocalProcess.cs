@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Joinery.EndToEnd.Support;
@@ -54,7 +53,7 @@ public sealed record LocalProcess(string Name, int Pid, string WorkingDirectory,
     /// </summary>
     public StartedProcess StartAnother(string logFile, IReadOnlyDictionary<string, string>? overrides = null)
     {
-        var port = FreePort();
+        var port = FreePort.Next();
         var start = new ProcessStartInfo("bash")
         {
             WorkingDirectory = WorkingDirectory,
@@ -73,13 +72,6 @@ public sealed record LocalProcess(string Name, int Pid, string WorkingDirectory,
             start.Environment[key] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start another {Name}");
         return new StartedProcess(process, new Uri($"http://127.0.0.1:{port}"), logFile);
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Joinery.EndToEnd.Support;
 using System.Net.Sockets;
 
 namespace Joinery.EndToEnd.Observability;
@@ -24,8 +25,8 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
         _dir = dir;
         Node = nodeName;
         _log = Path.Combine(dir, "node.out");
-        Port = OtlpReceiver.FreePort();
-        DistributionPort = OtlpReceiver.FreePort();
+        Port = FreePort.Next();
+        DistributionPort = FreePort.Next();
     }
 
     /// <summary>The Erlang node name (<c>rabbitmqctl -n</c>).</summary>

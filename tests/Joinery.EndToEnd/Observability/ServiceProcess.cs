@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Joinery.EndToEnd.Support;
 using System.Net;
 
 namespace Joinery.EndToEnd.Observability;
@@ -33,7 +34,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         if (!File.Exists(dll))
             throw new InvalidOperationException($"{dll} is missing: build the solution first (dotnet build Joinery.slnx -c {configuration})");
         Directory.CreateDirectory(logDir);
-        var port = OtlpReceiver.FreePort();
+        var port = FreePort.Next();
         var log = Path.Combine(logDir, name + ".log");
 
         var start = new ProcessStartInfo("bash") { UseShellExecute = false, WorkingDirectory = dir };

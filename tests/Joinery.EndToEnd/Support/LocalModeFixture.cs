@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Joinery.EndToEnd.Support;
 
 [CollectionDefinition(Name)]
@@ -10,93 +8,32 @@ public sealed class LocalModeCollection : ICollectionFixture<LocalModeFixture>
 
 /// <summary>
 /// Starts the local run mode (deploy/local/up.sh: RabbitMQ, the fake APIs, each service its own process) once for
-/// the collection and stops it (down.sh) afterwards. If anything cannot start, every test of the collection fails
-/// with up.sh's output: these tests never skip.
+/// the collection and stops it (down.sh) afterwards, on up.sh's own ports (8080-8083, 8090) unless the
+/// <c>JOINERY_*_PORT</c> variables say otherwise, in <c>.local/e2e</c> and its own virtual host, emptied on every start.
+/// If anything cannot start, every test of the collection fails with up.sh's output: these tests never skip.
 /// </summary>
 public sealed class LocalModeFixture : IAsyncLifetime
 {
-    static readonly TimeSpan StopTimeout = TimeSpan.FromMinutes(2);
+    readonly LocalModeInstance _local = new(
+        Setting("JOINERY_LOCAL_DIR") ?? Path.Combine(RepoRoot.Find(), ".local", "e2e"),
+        new LocalModePorts(
+            Gateway: Port("JOINERY_GATEWAY_PORT", 8080), Store: Port("JOINERY_STORE_PORT", 8081), Crm: Port("JOINERY_CRM_PORT", 8082),
+            Slack: Port("JOINERY_SLACK_PORT", 8083), Fake: Port("JOINERY_FAKE_PORT", 8090)),
+        Setting("JOINERY_RABBITMQ_VHOST") ?? "joinery-e2e");
 
-    public LocalModeFixture()
-    {
-        Root = RepoRoot.Find();
-        StateDir = Setting("JOINERY_LOCAL_DIR") ?? Path.Combine(Root, ".local", "e2e");
-        GatewayUrl = new Uri($"http://127.0.0.1:{Setting("JOINERY_GATEWAY_PORT") ?? "8080"}");
-        FakeApisUrl = new Uri($"http://127.0.0.1:{Setting("JOINERY_FAKE_PORT") ?? "8090"}");
-        Gateway = new GatewayClient(GatewayUrl);
-        Fake = new FakeApisClient(FakeApisUrl);
-    }
+    public string Root => _local.Root;
+    public string StateDir => _local.StateDir;
+    public Uri GatewayUrl => _local.Url("gateway");
+    public Uri FakeApisUrl => _local.Url("fake-apis");
+    public GatewayClient Gateway => _local.Gateway;
+    public FakeApisClient Fake => _local.Fake;
 
-    public string Root { get; }
-    public string StateDir { get; }
-    public Uri GatewayUrl { get; }
-    public Uri FakeApisUrl { get; }
-    public GatewayClient Gateway { get; }
-    public FakeApisClient Fake { get; }
+    public Task InitializeAsync() => _local.Start();
 
-    public async Task InitializeAsync()
-    {
-        // A previous run whose test host was killed may have left processes behind: stop them, start afresh.
-        await RunScript("down.sh", StopTimeout);
-        var data = Path.Combine(StateDir, "data");
-        if (Directory.Exists(data))
-            Directory.Delete(data, recursive: true);
-
-        // test.sh builds once and sets JOINERY_SKIP_BUILD=1; run alone, up.sh builds first.
-        var building = Setting("JOINERY_SKIP_BUILD") != "1";
-        var (exitCode, output) = await RunScript("up.sh", building ? TimeSpan.FromMinutes(15) : TimeSpan.FromMinutes(5));
-        if (exitCode != 0)
-            throw new InvalidOperationException(
-                $"deploy/local/up.sh failed (exit code {exitCode}); logs are in {Path.Combine(StateDir, "logs")}.\n{output}");
-    }
-
-    public async Task DisposeAsync()
-    {
-        Gateway.Dispose();
-        Fake.Dispose();
-        var (exitCode, output) = await RunScript("down.sh", StopTimeout);
-        if (exitCode != 0)
-            throw new InvalidOperationException($"deploy/local/down.sh failed (exit code {exitCode}).\n{output}");
-    }
+    public async Task DisposeAsync() => await _local.DisposeAsync();
 
     static string? Setting(string name) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
 
-    /// <summary>
-    /// Runs a deploy/local script with its output in a file, not a pipe: the services it leaves running must not
-    /// hold our end of a pipe open.
-    /// </summary>
-    async Task<(int ExitCode, string Output)> RunScript(string script, TimeSpan timeout)
-    {
-        Directory.CreateDirectory(StateDir);
-        var outputFile = Path.Combine(StateDir, $"{Path.GetFileNameWithoutExtension(script)}.out");
-        var start = new ProcessStartInfo("bash")
-        {
-            WorkingDirectory = Root,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("exec \"$0\" >\"$1\" 2>&1 </dev/null");
-        start.ArgumentList.Add(Path.Combine(Root, "deploy", "local", script));
-        start.ArgumentList.Add(outputFile);
-        start.Environment["JOINERY_LOCAL_DIR"] = StateDir;
-        // Its own virtual host, emptied on every start: nothing left in a developer's queues reaches this run.
-        start.Environment["JOINERY_RABBITMQ_VHOST"] = Setting("JOINERY_RABBITMQ_VHOST") ?? "joinery-e2e";
-        start.Environment["JOINERY_RABBITMQ_FRESH_VHOST"] = "1";
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not run {script}");
-        using var cancel = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, $"{script} did not finish within {timeout}.\n{ReadOutput(outputFile)}");
-        }
-        return (process.ExitCode, ReadOutput(outputFile));
-    }
-
-    static string ReadOutput(string file) => File.Exists(file) ? File.ReadAllText(file) : "(no output)";
+    static int Port(string variable, int fallback) => Setting(variable) is { } port ? int.Parse(port) : fallback;
 }

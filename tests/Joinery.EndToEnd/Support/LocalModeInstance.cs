@@ -17,12 +17,15 @@ public sealed record LocalModePorts(int Gateway, int Store, int Crm, int Slack, 
         "fake-apis" => Fake,
         _ => throw new ArgumentException($"not a local-mode process: {process}", nameof(process)),
     };
+
+    /// <summary>Five ports free right now, for an instance that must not collide with anything.</summary>
+    public static LocalModePorts Free() => new(FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next());
 }
 
 /// <summary>
 /// One instance of the local mode (deploy/local/up.sh and down.sh) in a state folder, on ports and a RabbitMQ virtual
 /// host of its own, with extra service settings (written to the <c>JOINERY_SERVICE_ENV_FILE</c>) and extra variables
-/// for up.sh itself (e.g. <c>JOINERY_RABBITMQ_NODE</c>). It can kill (SIGKILL) and start again any of its processes,
+/// for up.sh itself (e.g. <c>JOINERY_RABBITMQ_NODE</c>, or variables to remove from what it inherits). It can kill (SIGKILL) and start again any of its processes,
 /// with exactly the environment up.sh gave it, optionally changed.
 /// </summary>
 public sealed class LocalModeInstance : IAsyncDisposable
@@ -40,11 +43,14 @@ public sealed class LocalModeInstance : IAsyncDisposable
     };
 
     readonly Dictionary<string, IReadOnlyList<KeyValuePair<string, string>>> _environments = [];
+    readonly IReadOnlyCollection<string> _unsetVariables;
 
-    /// <param name="name">the state folder, under <c>.local/</c></param>
+    /// <param name="name">the state folder, under <c>.local/</c> (or an absolute path)</param>
+    /// <param name="unsetVariables">variables of the test's own environment that up.sh (and so every service) must not inherit</param>
     public LocalModeInstance(string name, LocalModePorts ports, string virtualHost, IReadOnlyDictionary<string, string>? settings = null,
-        IReadOnlyDictionary<string, string>? scriptEnvironment = null)
+        IReadOnlyDictionary<string, string>? scriptEnvironment = null, IReadOnlyCollection<string>? unsetVariables = null)
     {
+        _unsetVariables = unsetVariables ?? [];
         Root = RepoRoot.Find();
         StateDir = Path.Combine(Root, ".local", name);
         Ports = ports;
@@ -214,6 +220,8 @@ public sealed class LocalModeInstance : IAsyncDisposable
         start.Environment["JOINERY_RABBITMQ_FRESH_VHOST"] = "1";
         foreach (var (key, value) in ScriptEnvironment)
             start.Environment[key] = value;
+        foreach (var key in _unsetVariables)
+            start.Environment.Remove(key);
         if (envFile is not null)
             start.Environment["JOINERY_SERVICE_ENV_FILE"] = envFile;
 
