@@ -4,6 +4,7 @@ using Joinery.Contracts;
 using Joinery.SlackInvite.Slack;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Joinery.ServiceDefaults.Retry;
 
 namespace Joinery.SlackInvite.InviteLink;
 

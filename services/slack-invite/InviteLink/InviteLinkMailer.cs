@@ -5,6 +5,7 @@ using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using Joinery.ServiceDefaults.Retry;
 
 namespace Joinery.SlackInvite.InviteLink;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Joinery.CrmSync;
+using Joinery.ServiceDefaults.Retry;
 
 namespace Joinery.Tests.CrmSync;
 

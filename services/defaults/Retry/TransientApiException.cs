@@ -1,11 +1,9 @@
-using Joinery.ServiceDefaults.Retry;
-
-namespace Joinery.CrmSync;
+namespace Joinery.ServiceDefaults.Retry;
 
 /// <summary>
-/// The CRM could not answer now (timeout, 5xx, 408, 429, no connection). The consumer's <see cref="RetryRunner"/>
-/// tries again after a backoff, never before <see cref="RetryLaterException.RetryAfter"/>; nothing below the consumer
-/// retries, so retries are never stacked.
+/// An outside API (the CRM, Slack, an SMTP server) could not answer now: timeout, 5xx, 408, 429, no connection. The
+/// consumer's <see cref="RetryRunner"/> tries again after a backoff, never before <see cref="RetryLaterException.RetryAfter"/>;
+/// nothing below the consumer retries, so retries are never stacked.
 /// </summary>
 public sealed class TransientApiException(string message, Exception? innerException = null, TimeSpan? retryAfter = null)
     : RetryLaterException(message, retryAfter, innerException)
@@ -18,11 +16,4 @@ public sealed class TransientApiException(string message, Exception? innerExcept
         cause.GetBaseException() is OperationCanceledException
             ? new TransientApiException($"{message}: timed out")
             : new TransientApiException($"{message}: {cause.GetBaseException().Message}", cause);
-}
-
-/// <summary>The CRM refused a request that no retry will change; the message faults instead of retrying.</summary>
-public sealed class PermanentApiException(string reason)
-    : Exception($"The CRM refused the request permanently: {reason}")
-{
-    public string Reason { get; } = reason;
 }
