@@ -38,6 +38,40 @@ public sealed class Signing_in_as_an_admin(AdminGatewayFactory factory) : IClass
         Assert.Contains("script-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single());
     }
 
+    /// <summary>Every admin API endpoint, so that one added without the policy shows up here.</summary>
+    public static TheoryData<string, string> AdminApi => new()
+    {
+        { "GET", "/api/admin/signups" },
+        { "GET", "/api/admin/signups?state=Failed&email=a" },
+        { "GET", "/api/admin/signups/6f1c3e0a-8a8e-4a53-9f0e-0e6f3c1d2b4a" },
+        { "POST", "/api/admin/signups/6f1c3e0a-8a8e-4a53-9f0e-0e6f3c1d2b4a/retry" },
+        { "POST", "/api/admin/signups/6f1c3e0a-8a8e-4a53-9f0e-0e6f3c1d2b4a/erase" },
+        { "POST", "/api/admin/signups/6f1c3e0a-8a8e-4a53-9f0e-0e6f3c1d2b4a/approve" },
+        { "POST", "/api/admin/signups/6f1c3e0a-8a8e-4a53-9f0e-0e6f3c1d2b4a/reject" },
+        { "GET", "/api/admin/audit" },
+        { "GET", "/api/admin/errors" },
+        { "POST", "/api/admin/errors/store_error/resend" },
+        { "POST", "/api/admin/errors/store_error/6f1c3e0a-8a8e-4a53-9f0e-0e6f3c1d2b4a/resend" },
+    };
+
+    [Theory]
+    [MemberData(nameof(AdminApi))]
+    public async Task Should_answer_401_and_no_data_to_anonymous_callers_and_forged_cookies(string method, string path)
+    {
+        foreach (var cookie in new[] { null, $"{AdminAuthentication.CookieName}=forged-not-a-ticket", $"{AdminAuthentication.CookieName}=" })
+        {
+            var client = factory.Browser();
+            using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method == "POST" ? Json() : null };
+            if (cookie is not null)
+                request.Headers.Add("Cookie", cookie);
+            using var response = await client.SendAsync(request);
+
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Null(response.Headers.Location); // an API never redirects to a sign-in page
+            Assert.DoesNotContain("@", await response.Content.ReadAsStringAsync());
+        }
+    }
+
     [Theory]
     [InlineData(AdminGatewayFactory.Username, "wrong password")]
     [InlineData("someone-else", AdminGatewayFactory.Password)]
@@ -293,5 +327,84 @@ public sealed class Administering_signups(AdminGatewayFactory factory) : IClassF
         Assert.Equal("in-progress", (await Body(response)).GetProperty("code").GetString());
         Assert.Equal("Grace Hopper", (await factory.Sagas.Load(running.CorrelationId))!.Name);
         Assert.DoesNotContain(factory.Harness.Sent.Select<ErasePerson>(), x => x.Context.Message.SignupId == running.CorrelationId);
+    }
+}
+
+/// <summary>The admin gateway with a small sign-in limit and client addresses the tests choose.</summary>
+public sealed class AdminSignInLimitFactory : AdminGatewayFactory
+{
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
+    {
+        ["RateLimiting:AdminSignInLimit"] = "3",
+        ["RateLimiting:AdminSignInWindow"] = "00:15:00",
+    };
+
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        Microsoft.AspNetCore.TestHost.WebHostBuilderExtensions.ConfigureTestServices(builder, services =>
+            Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions
+                .AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, Joinery.Tests.Support.TestClientAddress>(services));
+    }
+}
+
+public sealed class Guessing_the_admin_password(AdminSignInLimitFactory factory) : IClassFixture<AdminSignInLimitFactory>
+{
+    async Task<HttpResponseMessage> SignIn(string address, string username, string password)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/login")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["username"] = username, ["password"] = password }),
+        };
+        request.Headers.Add(Joinery.Tests.Support.TestClientAddress.Header, address);
+        return await factory.Browser().SendAsync(request);
+    }
+
+    static bool SetsAdminCookie(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith(AdminAuthentication.CookieName));
+
+    [Fact]
+    public async Task Should_answer_429_with_retry_after_once_a_client_spent_its_wrong_sign_ins_even_for_the_right_password()
+    {
+        const string guesser = "203.0.113.50";
+        for (var i = 0; i < 3; i++)
+        {
+            using var wrong = await SignIn(guesser, AdminGatewayFactory.Username, $"guess {i}");
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        }
+
+        using var blocked = await SignIn(guesser, AdminGatewayFactory.Username, "guess 4");
+        Assert.Equal(HttpStatusCode.TooManyRequests, blocked.StatusCode);
+        Assert.True(blocked.Headers.RetryAfter?.Delta is { } wait && wait > TimeSpan.Zero && wait <= TimeSpan.FromMinutes(15),
+            $"Retry-After: {blocked.Headers.RetryAfter}");
+        Assert.Contains("Too many wrong sign-ins", await blocked.Content.ReadAsStringAsync());
+
+        // The right password now tells the guesser nothing: the same answer, and no session.
+        using var right = await SignIn(guesser, AdminGatewayFactory.Username, AdminGatewayFactory.Password);
+        Assert.Equal(HttpStatusCode.TooManyRequests, right.StatusCode);
+        Assert.False(SetsAdminCookie(right));
+    }
+
+    [Fact]
+    public async Task Should_not_lock_the_admin_out_from_another_address()
+    {
+        const string guesser = "203.0.113.51";
+        for (var i = 0; i < 4; i++)
+            (await SignIn(guesser, AdminGatewayFactory.Username, $"guess {i}")).Dispose();
+
+        using var admin = await SignIn("198.51.100.7", AdminGatewayFactory.Username, AdminGatewayFactory.Password);
+        Assert.Equal(HttpStatusCode.SeeOther, admin.StatusCode);
+        Assert.True(SetsAdminCookie(admin));
+    }
+
+    [Fact]
+    public async Task Should_count_only_wrong_sign_ins()
+    {
+        const string admin = "203.0.113.52";
+        for (var i = 0; i < 5; i++)
+        {
+            using var right = await SignIn(admin, AdminGatewayFactory.Username, AdminGatewayFactory.Password);
+            Assert.Equal(HttpStatusCode.SeeOther, right.StatusCode);
+        }
     }
 }
