@@ -44,6 +44,8 @@ public static class GatewayServiceExtensions
         builder.Services.AddSingleton<CompletedSignups>();
         builder.AddAdminAuthentication();
         builder.AddSignupRateLimiting(); // Abuse/: per IP and per email on POST /api/signups
+        builder.AddSignupScreening(); // Abuse/: email domain lists and the optional CAPTCHA
+        builder.AddAdminSignInLimit(); // Abuse/: repeated wrong admin sign-ins answered 429
 
         return builder.AddMessagingModule("gateway", bus =>
             bus.AddSagaStateMachine<SignupStateMachine, SignupState, SignupStateDefinition>()
@@ -52,6 +54,7 @@ public static class GatewayServiceExtensions
 
     public static WebApplication MapGateway(this WebApplication app)
     {
+        app.UseSecurityHeaders(); // Abuse/: first, so that every response carries them, whatever answers it
         app.UseRateLimiter();
         app.UseAdminAuthentication(); // admin paths 404 while no admin is configured; then sign-in and the JoineryAdmin policy
         app.MapSignupPage();

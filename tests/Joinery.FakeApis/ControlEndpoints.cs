@@ -79,9 +79,10 @@ public static class ControlEndpoints
             return Results.Json(state.Behaviour);
         });
 
-        control.MapPost("/reset", (FakeState state) =>
+        control.MapPost("/reset", (FakeState state, FakeTurnstile turnstile) =>
         {
             state.Reset();
+            turnstile.Reset();
             return Results.NoContent();
         });
 

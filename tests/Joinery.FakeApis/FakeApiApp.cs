@@ -25,6 +25,7 @@ public static class FakeApiApp
         builder.Services.Configure<FakeApiOptions>(builder.Configuration.GetSection(FakeApiOptions.Section));
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(services => new FakeState(services.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<FakeTurnstile>();
         builder.Services.AddSingleton<FakeSmtpServer>();
         builder.Services.AddHostedService(services => services.GetRequiredService<FakeSmtpServer>());
         builder.Services.AddHealthChecks();
@@ -34,6 +35,7 @@ public static class FakeApiApp
         app.MapHealthChecks("/health");
         app.MapActiveCampaignApi();
         app.MapSlackApi();
+        app.MapTurnstileApi();
         app.MapFakeControl();
         return app;
     }

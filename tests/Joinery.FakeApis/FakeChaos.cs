@@ -13,6 +13,7 @@ public sealed class FakeChaos(RequestDelegate next)
         var path = http.Request.Path;
         var api = path.StartsWithSegments("/api/3") ? FakeApiNames.ActiveCampaign
             : path.StartsWithSegments("/api") ? FakeApiNames.Slack
+            : path.StartsWithSegments("/turnstile") ? FakeApiNames.Turnstile
             : null;
         if (api is null)
         {

@@ -34,13 +34,15 @@ public static class SignupRateLimiting
     {
         builder.Services.AddOptions<SignupRateLimitOptions>().BindConfiguration(SignupRateLimitOptions.Section);
         builder.Services.AddSingleton<EmailRateLimiter>();
+        builder.Services.AddSingleton(VisitorAddress.From(builder.Configuration)); // partitions keyed by a salted hash, never the IP
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            // One partition per client, keyed by the salted hash of its IP address: the limiter never holds an address.
             limiter.AddPolicy(PerIpPolicy, context =>
             {
                 var options = context.RequestServices.GetRequiredService<IOptions<SignupRateLimitOptions>>().Value;
-                var key = VisitorAddress.PartitionKey(context);
+                var key = VisitorAddress.PartitionKeyOf(context);
                 return options.PerIpLimit <= 0
                     ? RateLimitPartition.GetNoLimiter(key)
                     : RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
@@ -55,7 +57,7 @@ public static class SignupRateLimiting
             {
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : (TimeSpan?)null;
                 rejected.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SignupRateLimiting))
-                    .LogInformation("Refused a signup: too many from client {ClientHash}", VisitorAddress.PartitionKey(rejected.HttpContext));
+                    .LogInformation("Refused a signup: too many from client {ClientHash}", VisitorAddress.PartitionKeyOf(rejected.HttpContext));
                 await TooManyRequests(retryAfter, "Too many signups from your network. Please try again later.")
                     .ExecuteAsync(rejected.HttpContext);
             };

@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Linq.Expressions;
 using System.Text;
 using Joinery.Contracts;
+using Joinery.Gateway.Abuse;
 using Joinery.Gateway.Page;
 using Joinery.Gateway.Persistence;
 using Joinery.Gateway.Saga;
@@ -80,18 +82,27 @@ public static class AdminEndpoints
                 ? Html(texts.Render(loginTemplate, language, new Dictionary<string, string?> { ["error"] = "" }))
                 : Html(texts.Render(adminTemplate, language, new Dictionary<string, string?> { ["user"] = user }));
         });
-        app.MapPost("/admin/login", async (HttpContext context, AdminCredential credential) =>
+        app.MapPost("/admin/login", async (HttpContext context, AdminCredential credential, AdminSignInLimiter limiter) =>
         {
             var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync() : null;
-            if (credential.Verify(form?["username"].ToString(), form?["password"].ToString()))
+            var username = form?["username"].ToString();
+            // Abuse/AdminSignInLimiter: too many wrong passwords from this client for this name, and no password is checked.
+            var blocked = limiter.Blocked(context, username);
+            if (blocked is null && credential.Verify(username, form?["password"].ToString()))
             {
                 await context.SignInAsync(AdminAuthentication.Scheme, AdminAuthentication.Principal(credential.Username!));
                 return SeeOther("/admin");
             }
+            if (blocked is null)
+                limiter.Failed(context, username);
+            else
+                context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(blocked.Value.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             var language = PageEndpoints.ChooseLanguage(context);
             PageEndpoints.Secure(context.Response);
-            return Html(texts.Render(loginTemplate, language,
-                new Dictionary<string, string?> { ["error"] = texts.Text(language, "admin.login.failed") }), StatusCodes.Status401Unauthorized);
+            return Html(texts.Render(loginTemplate, language, new Dictionary<string, string?>
+            {
+                ["error"] = texts.Text(language, blocked is null ? "admin.login.failed" : "admin.login.tooMany"),
+            }), blocked is null ? StatusCodes.Status401Unauthorized : StatusCodes.Status429TooManyRequests);
         });
         app.MapPost("/admin/logout", async (HttpContext context) =>
         {

@@ -27,7 +27,7 @@ public static class SignupEndpoints
 
     static async Task<IResult> Submit(HttpRequest request, ISignupLedger ledger, ILoadSagaRepository<SignupState> sagas,
         IPublishEndpoint publisher, TimeProvider clock, ILogger<SignupRequested> logger, PageTexts texts, IConfiguration configuration,
-        EmailRateLimiter emailLimiter, CancellationToken cancellationToken)
+        EmailRateLimiter emailLimiter, SignupScreening screening, CancellationToken cancellationToken)
     {
         if (!request.HasJsonContentType())
             return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the signup as application/json.");
@@ -68,6 +68,10 @@ public static class SignupEndpoints
             logger.LogInformation("Refused a signup: too many for one email address");
             return SignupRateLimiting.TooManyRequests(retryAfter, "Too many signups for this email address. Please try again later.");
         }
+
+        // Abuse/SignupScreening: the email domain lists, then the CAPTCHA (the one outside call), before anything is kept.
+        if (await screening.Screen(request, body, signup, cancellationToken) is { } refused)
+            return refused;
 
         var message = new SignupRequested(Guid.NewGuid(), signup.Name, signup.Email, signup.NormalizedEmail, clock.GetUtcNow());
         Guid id;

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Joinery.Gateway.Abuse;
 
 namespace Joinery.Gateway.Page;
 
@@ -14,23 +15,40 @@ public static class PageEndpoints
     public const string ContentSecurityPolicy =
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
 
-    static readonly Regex CodeOfConductBlock = new(@"<!--coc-->(?<inner>.*?)<!--/coc-->", RegexOptions.Singleline | RegexOptions.Compiled);
+    /// <summary>The page's policy when the CAPTCHA is on: the widget's script and frame from Cloudflare, and nothing else from anywhere else.</summary>
+    public static readonly string CaptchaContentSecurityPolicy = ContentSecurityPolicy.Replace("script-src 'self';",
+        $"script-src 'self' {CaptchaOptions.TurnstileOrigin}; frame-src {CaptchaOptions.TurnstileOrigin};");
+
+    /// <summary>Optional parts of the template: <c>&lt;!--coc--&gt;</c> (code of conduct) and <c>&lt;!--captcha--&gt;</c> (the widget).</summary>
+    static readonly Regex OptionalBlock = new(@"<!--(?<name>coc|captcha)-->(?<inner>.*?)<!--/\k<name>-->", RegexOptions.Singleline | RegexOptions.Compiled);
 
     public static IEndpointRouteBuilder MapSignupPage(this IEndpointRouteBuilder app)
     {
         var texts = app.ServiceProvider.GetRequiredService<PageTexts>();
         var configuration = app.ServiceProvider.GetRequiredService<IConfiguration>();
         var codeOfConduct = SignupPageOptions.CodeOfConductUrl(configuration);
+        var captcha = app.ServiceProvider.GetRequiredService<CaptchaOptions>();
+        var policy = captcha.IsEnabled ? CaptchaContentSecurityPolicy : ContentSecurityPolicy;
 
         // Rendered once per language at start-up: a missing text fails the start, not a visitor's request.
-        var template = CodeOfConductBlock.Replace(LoadText("Page.index.html"), m => codeOfConduct is null ? "" : m.Groups["inner"].Value);
-        var pages = PageTexts.Languages.ToDictionary(l => l, l => Encoding.UTF8.GetBytes(
-            texts.Render(template, l, new Dictionary<string, string?> { ["coc-url"] = codeOfConduct })));
+        var template = OptionalBlock.Replace(LoadText("Page.index.html"), m => m.Groups["name"].Value switch
+        {
+            "coc" when codeOfConduct is not null => m.Groups["inner"].Value,
+            "captcha" when captcha.IsEnabled => m.Groups["inner"].Value,
+            _ => "",
+        });
+        var values = new Dictionary<string, string?>
+        {
+            ["coc-url"] = codeOfConduct,
+            ["captcha-sitekey"] = captcha.SiteKey,
+            ["captcha-script"] = CaptchaOptions.TurnstileScript,
+        };
+        var pages = PageTexts.Languages.ToDictionary(l => l, l => Encoding.UTF8.GetBytes(texts.Render(template, l, values)));
 
         app.MapGet("/", (HttpContext context) =>
         {
             var language = ChooseLanguage(context);
-            Secure(context.Response);
+            Secure(context.Response, policy);
             return Results.Bytes(pages[language], "text/html; charset=utf-8");
         });
         MapAsset(app, "/app.js", "Page.app.js", "text/javascript; charset=utf-8");
@@ -58,9 +76,9 @@ public static class PageEndpoints
     }
 
     /// <summary>The headers every page and asset carries.</summary>
-    public static void Secure(HttpResponse response)
+    public static void Secure(HttpResponse response, string contentSecurityPolicy = ContentSecurityPolicy)
     {
-        response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        response.Headers.ContentSecurityPolicy = contentSecurityPolicy;
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers["Referrer-Policy"] = "no-referrer";
     }

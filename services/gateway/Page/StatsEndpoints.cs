@@ -25,6 +25,8 @@ public static class StatsEndpoints
             // Opened on its own, the image may run nothing and load nothing.
             context.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'";
             context.Response.Headers.XContentTypeOptions = "nosniff";
+            // Made to be shown on other sites (a README, a community's home page): any origin may embed it.
+            context.Response.Headers["Cross-Origin-Resource-Policy"] = "cross-origin";
             return Results.Text(Badge.Svg(texts.Text(language, "badge.label"), count.ToString("N0", CultureInfo.GetCultureInfo(language))),
                 "image/svg+xml; charset=utf-8");
         });

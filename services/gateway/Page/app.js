@@ -9,7 +9,9 @@
   const submit = document.getElementById('submit');
   const progress = document.getElementById('progress');
   const formError = document.getElementById('form-error');
-  const fields = ['name', 'email', 'consent', 'codeOfConduct'].filter(f => document.getElementById(f));
+  const fields = ['name', 'email', 'consent', 'codeOfConduct', 'captchaToken'].filter(f => document.getElementById(f));
+  // The CAPTCHA widget (when configured) puts its token in a hidden cf-turnstile-response input inside the form.
+  const captcha = document.getElementById('captchaToken');
   const stepNames = ['store', 'crm', 'slack'];
   const firstPollMs = 400;
   const maxPollMs = 3000;
@@ -174,6 +176,7 @@
       website: form.elements.website.value
     };
     if (form.elements.codeOfConduct) body.codeOfConduct = form.elements.codeOfConduct.checked;
+    if (captcha) body.captchaToken = form.elements['cf-turnstile-response'] ? form.elements['cf-turnstile-response'].value : '';
     try {
       const response = await fetch('/api/signups', {
         method: 'POST',
@@ -188,6 +191,8 @@
       }
       if (answer && answer.errors) showFieldErrors(answer.errors);
       else formError.textContent = generalError(response.status);
+      // A token is good once: whatever the answer, the next attempt needs a fresh one.
+      if (captcha && window.turnstile) window.turnstile.reset(captcha);
     } catch (e) {
       formError.textContent = t('error.network');
     } finally {

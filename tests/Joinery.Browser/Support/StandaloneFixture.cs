@@ -20,7 +20,7 @@ public sealed class StandaloneCollection : ICollectionFixture<StandaloneFixture>
 /// an admin configured, and a code of conduct; plus Debian's Chromium driven by Playwright. Anything that cannot
 /// start fails every test of the collection with the reason and the host's log: these tests never skip.
 /// </summary>
-public sealed class StandaloneFixture : IAsyncLifetime
+public class StandaloneFixture : IAsyncLifetime
 {
     public const string AdminUsername = "admin";
     public const string CodeOfConductUrl = "https://example.org/code-of-conduct";
@@ -47,6 +47,12 @@ public sealed class StandaloneFixture : IAsyncLifetime
     public FakeApiServer Fake { get; private set; } = null!;
     public HttpClient FakeControl { get; private set; } = null!;
     public IBrowser Browser { get; private set; } = null!;
+
+    /// <summary>Settings on top of the ones every browser host gets (the fake APIs are running by then).</summary>
+    protected virtual IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>();
+
+    /// <summary>The host's log, kept in .artifacts/.</summary>
+    protected virtual string LogFileName => "browser-standalone.log";
 
     /// <summary>What the host printed so far, for failure messages.</summary>
     public string HostLog
@@ -120,7 +126,7 @@ public sealed class StandaloneFixture : IAsyncLifetime
             ["Slack__TeamId"] = "T0JOINERY",
             ["Slack__ChannelIds"] = "C0GENERAL",
         };
-        foreach (var (name, value) in settings)
+        foreach (var (name, value) in settings.Concat(ExtraSettings))
             start.Environment[name] = value;
 
         // Ready when the host says so (ASP.NET Core's "Application started", logged once every hosted service, the bus
@@ -183,7 +189,7 @@ public sealed class StandaloneFixture : IAsyncLifetime
         _host?.Dispose();
         // The host's log is an artifact as well: it tells what the services did during the browser tests.
         Directory.CreateDirectory(ArtifactsDirectory);
-        await File.WriteAllTextAsync(Path.Combine(ArtifactsDirectory, "browser-standalone.log"), HostLog);
+        await File.WriteAllTextAsync(Path.Combine(ArtifactsDirectory, LogFileName), HostLog);
         FakeControl?.Dispose();
         if (Fake is not null)
             await Fake.DisposeAsync();

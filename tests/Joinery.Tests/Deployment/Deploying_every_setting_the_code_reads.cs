@@ -36,6 +36,12 @@ public sealed class Deploying_every_setting_the_code_reads
         ["Signup:Deadline"] = "safe default (1 hour, beyond the consumers' 30-minute retry deadline)",
         ["Signup:ApprovalDeadline"] = "safe default (14 days)",
         ["Signup:DeadlineSweepInterval"] = "safe default (30 s)",
+        // Turnstile's own siteverify URL is the default; another one is for tests (the fake APIs). One call's limit.
+        ["Captcha:VerifyUrl"] = "safe default (Cloudflare's siteverify)",
+        ["Captcha:Timeout"] = "safe default (10 s)",
+        // Wrong admin sign-ins per client and username before 429 (AdminSignInLimiter).
+        ["RateLimiting:AdminSignInLimit"] = "safe default (5)",
+        ["RateLimiting:AdminSignInWindow"] = "safe default (15 minutes)",
     };
 
     [Fact]

@@ -38,6 +38,40 @@ public sealed class Signing_in_as_an_admin(AdminGatewayFactory factory) : IClass
         Assert.Contains("script-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single());
     }
 
+    /// <summary>Every admin API endpoint, so that one added without the policy shows up here.</summary>
+    public static TheoryData<string, string> AdminApi => new()
+    {
+        { "GET", "/api/admin/signups" },
+        { "GET", "/api/admin/signups?state=Failed&email=a" },
+        { "GET", "/api/admin/signups/6f1c3e0a-8a8e-4a53-9f0e-0e6f3c1d2b4a" },
+        { "POST", "/api/admin/signups/6f1c3e0a-8a8e-4a53-9f0e-0e6f3c1d2b4a/retry" },
+        { "POST", "/api/admin/signups/6f1c3e0a-8a8e-4a53-9f0e-0e6f3c1d2b4a/erase" },
+        { "POST", "/api/admin/signups/6f1c3e0a-8a8e-4a53-9f0e-0e6f3c1d2b4a/approve" },
+        { "POST", "/api/admin/signups/6f1c3e0a-8a8e-4a53-9f0e-0e6f3c1d2b4a/reject" },
+        { "GET", "/api/admin/audit" },
+        { "GET", "/api/admin/errors" },
+        { "POST", "/api/admin/errors/store_error/resend" },
+        { "POST", "/api/admin/errors/store_error/6f1c3e0a-8a8e-4a53-9f0e-0e6f3c1d2b4a/resend" },
+    };
+
+    [Theory]
+    [MemberData(nameof(AdminApi))]
+    public async Task Should_answer_401_and_no_data_to_anonymous_callers_and_forged_cookies(string method, string path)
+    {
+        foreach (var cookie in new[] { null, $"{AdminAuthentication.CookieName}=forged-not-a-ticket", $"{AdminAuthentication.CookieName}=" })
+        {
+            var client = factory.Browser();
+            using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method == "POST" ? Json() : null };
+            if (cookie is not null)
+                request.Headers.Add("Cookie", cookie);
+            using var response = await client.SendAsync(request);
+
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Null(response.Headers.Location); // an API never redirects to a sign-in page
+            Assert.DoesNotContain("@", await response.Content.ReadAsStringAsync());
+        }
+    }
+
     [Theory]
     [InlineData(AdminGatewayFactory.Username, "wrong password")]
     [InlineData("someone-else", AdminGatewayFactory.Password)]

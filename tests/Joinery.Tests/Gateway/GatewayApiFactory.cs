@@ -17,6 +17,9 @@ public sealed class GatewayApiFactory : WebApplicationFactory<SignupStateMachine
     /// <summary>Settings on top of the defaults, e.g. <c>new GatewayApiFactory { Settings = { ["RateLimiting:PerIpLimit"] = "0" } }</c>.</summary>
     public Dictionary<string, string?> Settings { get; } = new();
 
+    /// <summary>More test services, e.g. a log capture: <c>new GatewayApiFactory { TestServices = logs.AddTo }</c>.</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
+
     public string DataDirectory => _directory.Path;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -29,6 +32,7 @@ public sealed class GatewayApiFactory : WebApplicationFactory<SignupStateMachine
         {
             services.AddMassTransitTestHarness();
             services.AddSingleton<IStartupFilter, TestClientAddress>();
+            TestServices?.Invoke(services);
         });
     }
 

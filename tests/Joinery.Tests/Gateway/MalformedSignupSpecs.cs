@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using CsCheck;
 using Joinery.Contracts;
+using Joinery.FakeApis;
 using Xunit.Abstractions;
 
 namespace Joinery.Tests.Gateway;
@@ -10,19 +11,42 @@ namespace Joinery.Tests.Gateway;
 /// <summary>
 /// Thousands of generated bad requests: whatever arrives, the API answers a 4xx it documents, never a 5xx, and
 /// publishes nothing. Every generated body is invalid by construction (a field missing, of the wrong type or
-/// malformed, consent not true, or not JSON at all), so a 202 is a failure too.
+/// malformed, consent not true, or not JSON at all; or well-formed but from a refused email domain, or with a CAPTCHA
+/// token that is missing, of the wrong type or not one the verifier gave), so a 202 is a failure too. The CAPTCHA is
+/// on, verified by the fake Turnstile siteverify, so the screening's inputs are exercised as much as the validator's.
 /// </summary>
-public sealed class Sending_malformed_signups(ITestOutputHelper output) : IClassFixture<GatewayApiFactory>, IDisposable
+public sealed class Sending_malformed_signups(ITestOutputHelper output) : IAsyncLifetime
 {
     public const int Iterations = 3000;
     static readonly HttpStatusCode[] Allowed =
         [HttpStatusCode.BadRequest, HttpStatusCode.RequestEntityTooLarge, HttpStatusCode.UnsupportedMediaType, HttpStatusCode.TooManyRequests];
 
-    // Every request comes from one client: the per-IP limit would answer most of them 429 and hide what the
-    // validation does, so it is off here (RateLimitSpecs covers it).
-    readonly GatewayApiFactory _factory = new() { Settings = { ["RateLimiting:PerIpLimit"] = "0" } };
+    FakeApiServer _fake = null!;
+    GatewayApiFactory _factory = null!;
 
-    public void Dispose() => _factory.Dispose();
+    public async Task InitializeAsync()
+    {
+        _fake = await FakeApiServer.StartAsync();
+        // Every request comes from one client: the per-IP limit would answer most of them 429 and hide what the
+        // validation does, so it is off here (RateLimitSpecs covers it).
+        _factory = new GatewayApiFactory
+        {
+            Settings =
+            {
+                ["RateLimiting:PerIpLimit"] = "0",
+                ["Signup:DeniedEmailDomains"] = "denied.example",
+                ["Captcha:SiteKey"] = "fake-site-key",
+                ["Captcha:SecretKey"] = FakeApiOptions.DefaultTurnstileSecret,
+                ["Captcha:VerifyUrl"] = new Uri(_fake.BaseUri, "turnstile/v0/siteverify").ToString(),
+            },
+        };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _factory.Dispose();
+        await _fake.DisposeAsync();
+    }
 
     static readonly string[] Nasty =
     [
@@ -66,6 +90,20 @@ public sealed class Sending_malformed_signups(ITestOutputHelper output) : IClass
         // Far too large.
         Gen.Select(Gen.Int[17_000, 200_000], size => ("application/json", $"{{\"name\":\"{new string('x', size)}\",\"email\":\"ok@example.com\",\"consent\":true}}")));
 
+    /// <summary>The <c>captchaToken</c> member (with its comma), or none: never a token the widget gave.</summary>
+    static readonly Gen<string> BadCaptcha = Gen.OneOf(
+        Gen.Const(""),
+        WrongType.Select(v => $",\"captchaToken\":{v}"),
+        Text.Select(t => $",\"captchaToken\":{Json(t)}"),
+        Gen.Int[2049, 20_000].Select(n => $",\"captchaToken\":\"{new string('t', n)}\""));
+
+    /// <summary>Valid fields that the screening refuses: a refused domain (any token), or a good domain and a bad token.</summary>
+    static readonly Gen<(string ContentType, string Body)> Screened = Gen.OneOf(
+        Gen.Select(Gen.Int[0, int.MaxValue], Gen.OneOf<string>("denied.example", "Mail.Denied.Example", "mailinator.com", "YOPMAIL.COM"), BadCaptcha,
+            (n, domain, captcha) => ("application/json", $"{{\"name\":\"Ada\",\"email\":\"u{n}@{domain}\",\"consent\":true{captcha}}}")),
+        Gen.Select(Gen.Int[0, int.MaxValue], BadCaptcha,
+            (n, captcha) => ("application/json", $"{{\"name\":\"Ada\",\"email\":\"u{n}@example.org\",\"consent\":true{captcha}}}")));
+
     static readonly Gen<(string ContentType, string Body)> WrongMediaType = Gen.Select(
         Gen.OneOf<string>("text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "image/png", ""),
         Text,
@@ -77,7 +115,7 @@ public sealed class Sending_malformed_signups(ITestOutputHelper output) : IClass
         var client = _factory.CreateClient();
         var answered = new System.Collections.Concurrent.ConcurrentDictionary<HttpStatusCode, int>();
 
-        await Gen.Frequency((4, JsonBodies), (1, WrongMediaType)).SampleAsync(async request =>
+        await Gen.Frequency((4, JsonBodies), (2, Screened), (1, WrongMediaType)).SampleAsync(async request =>
         {
             using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(request.Body));
             if (request.ContentType.Length > 0)
@@ -90,6 +128,9 @@ public sealed class Sending_malformed_signups(ITestOutputHelper output) : IClass
 
         Assert.Equal(Iterations, answered.Values.Sum());
         Assert.Empty(_factory.Harness.Published.Select<SignupRequested>());
+        var verified = _fake.State.Requests.Snapshot().Count(r => r.Api == FakeApiNames.Turnstile);
+        Assert.True(verified > 0, "some bodies should have reached the CAPTCHA verifier");
+        output.WriteLine($"{verified} of them reached the CAPTCHA verifier (all refused)");
         output.WriteLine($"{Iterations} malformed requests: " + string.Join(", ", answered.OrderBy(a => a.Key).Select(a => $"{(int)a.Key}×{a.Value}")));
     }
 }

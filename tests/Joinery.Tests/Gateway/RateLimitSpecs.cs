@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Joinery.Contracts;
+using Joinery.Gateway.Abuse;
 using Joinery.Tests.Support;
 using MassTransit.Testing;
 
@@ -97,5 +98,60 @@ public sealed class Posting_too_many_signups : IDisposable
 
         using var other = await client.SendAsync(TestClientAddress.Post("/api/signups", Signup(UniqueEmail()), "192.0.2.3"));
         Assert.Equal(HttpStatusCode.Accepted, other.StatusCode);
+    }
+}
+
+/// <summary>The gateway keeps and logs a visitor's address only as a salted hash (Abuse/VisitorAddress).</summary>
+public sealed class Keeping_visitor_addresses_only_as_salted_hashes
+{
+    static string KeyOf(VisitorAddress addresses, string ip)
+    {
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Connection.RemoteIpAddress = System.Net.IPAddress.Parse(ip);
+        return addresses.PartitionKey(context);
+    }
+
+    [Fact]
+    public void Should_key_the_same_address_alike_and_never_by_the_address_itself()
+    {
+        var addresses = new VisitorAddress("pepper-1");
+        var key = KeyOf(addresses, "203.0.113.10");
+
+        Assert.Equal(key, KeyOf(addresses, "203.0.113.10"));
+        Assert.NotEqual(key, KeyOf(addresses, "203.0.113.11"));
+        Assert.DoesNotContain("203.0.113", key);
+        Assert.Matches("^[0-9a-f]{32}$", key);
+        // Not a plain hash either: without the salt, hashing every IPv4 address would undo it.
+        var unsalted = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("203.0.113.10")));
+        Assert.DoesNotContain(key, unsalted);
+    }
+
+    [Fact]
+    public void Should_key_differently_under_another_salt_or_a_random_one()
+    {
+        var key = KeyOf(new VisitorAddress("pepper-1"), "2001:db8::1");
+        Assert.NotEqual(key, KeyOf(new VisitorAddress("pepper-2"), "2001:db8::1"));
+        Assert.NotEqual(KeyOf(new VisitorAddress(null), "2001:db8::1"), KeyOf(new VisitorAddress(null), "2001:db8::1"));
+    }
+
+    [Fact]
+    public async Task Should_refuse_with_429_and_log_the_client_by_its_hash_only()
+    {
+        const string address = "203.0.113.77";
+        var logs = new Joinery.Tests.SlackInvite.CapturedLogs();
+        using var factory = new GatewayApiFactory
+        {
+            Settings = { ["RateLimiting:PerIpLimit"] = "1", [VisitorAddress.SaltKey] = "pepper-3" },
+            TestServices = logs.AddTo,
+        };
+        var client = factory.CreateClient();
+        using (await client.SendAsync(TestClientAddress.Post("/api/signups", new { name = "Ada", email = "ada.hash@example.org", consent = true }, address))) { }
+
+        using var refused = await client.SendAsync(TestClientAddress.Post("/api/signups", new { name = "Ada", email = "ada.hash2@example.org", consent = true }, address));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        var expectedKey = KeyOf(new VisitorAddress("pepper-3"), address);
+        Assert.Contains(logs.Lines, l => l.Contains("too many from client") && l.Contains(expectedKey));
+        Assert.DoesNotContain(address, logs.All);
     }
 }
