@@ -36,6 +36,7 @@ public sealed class Deploying_every_setting_the_code_reads
         ["Signup:Deadline"] = "safe default (1 hour, beyond the consumers' 30-minute retry deadline)",
         ["Signup:ApprovalDeadline"] = "safe default (14 days)",
         ["Signup:DeadlineSweepInterval"] = "safe default (30 s)",
+        ["Signup:ConfirmationDeadline"] = "safe default (48 hours for the visitor to follow the confirmation link)",
     };
 
     [Fact]
