@@ -20,7 +20,7 @@ public sealed class StandaloneCollection : ICollectionFixture<StandaloneFixture>
 /// an admin configured, and a code of conduct; plus Debian's Chromium driven by Playwright. Anything that cannot
 /// start fails every test of the collection with the reason and the host's log: these tests never skip.
 /// </summary>
-public sealed class StandaloneFixture : IAsyncLifetime
+public class StandaloneFixture : IAsyncLifetime
 {
     public const string AdminUsername = "admin";
     public const string CodeOfConductUrl = "https://example.org/code-of-conduct";
@@ -120,6 +120,7 @@ public sealed class StandaloneFixture : IAsyncLifetime
             ["Slack__TeamId"] = "T0JOINERY",
             ["Slack__ChannelIds"] = "C0GENERAL",
         };
+        Configure(settings);
         foreach (var (name, value) in settings)
             start.Environment[name] = value;
 
@@ -155,6 +156,14 @@ public sealed class StandaloneFixture : IAsyncLifetime
                 $"The standalone host started but {BaseUrl}health/ready answers {(int)ready.StatusCode}: {await ready.Content.ReadAsStringAsync()}\n{HostLog}");
     }
 
+    /// <summary>Settings a collection's host needs beyond the defaults (environment spelling, <c>Section__Key</c>).</summary>
+    protected virtual void Configure(Dictionary<string, string> settings)
+    {
+    }
+
+    /// <summary>The name of the host's log in <see cref="ArtifactsDirectory"/>.</summary>
+    protected virtual string LogName => "browser-standalone.log";
+
     void Append(string? line)
     {
         if (line is null)
@@ -183,7 +192,7 @@ public sealed class StandaloneFixture : IAsyncLifetime
         _host?.Dispose();
         // The host's log is an artifact as well: it tells what the services did during the browser tests.
         Directory.CreateDirectory(ArtifactsDirectory);
-        await File.WriteAllTextAsync(Path.Combine(ArtifactsDirectory, "browser-standalone.log"), HostLog);
+        await File.WriteAllTextAsync(Path.Combine(ArtifactsDirectory, LogName), HostLog);
         FakeControl?.Dispose();
         if (Fake is not null)
             await Fake.DisposeAsync();
