@@ -25,7 +25,7 @@ public static class ConfirmationEndpoints
         {
             var language = PageEndpoints.ChooseLanguage(context);
             PageEndpoints.Secure(context.Response);
-            // The address carries the token: neither caches nor the Referer header may keep it (Secure sends no referrer).
+            // The token is in the link's fragment, which never reaches a server; no-store all the same.
             context.Response.Headers.CacheControl = "no-store";
             return Results.Bytes(pages[language], "text/html; charset=utf-8");
         });

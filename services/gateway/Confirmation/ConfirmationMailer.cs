@@ -65,9 +65,13 @@ public sealed class ConfirmationMailer(IOptionsMonitor<ConfirmationSmtpOptions> 
         }
     }
 
-    /// <summary>The link mailed to the visitor: the page that asks to confirm (a GET never confirms: mail scanners fetch links).</summary>
+    /// <summary>
+    /// The link mailed to the visitor: the page that asks to confirm (a GET never confirms: mail scanners fetch links).
+    /// The token is in the fragment, which browsers never send: it stays out of every access log on the way (ingress,
+    /// proxies, ASP.NET Core's request log) and out of prefetches; the page's script reads it and posts it.
+    /// </summary>
     public static string Link(Uri baseUri, Guid signupId, string token) =>
-        $"{baseUri.ToString().TrimEnd('/')}/confirm?id={signupId}&token={Uri.EscapeDataString(token)}";
+        $"{baseUri.ToString().TrimEnd('/')}/confirm?id={signupId}#token={Uri.EscapeDataString(token)}";
 
     static SecureSocketOptions Security(ConfirmationSmtpOptions smtp) => smtp.Security.Trim().ToLowerInvariant() switch
     {

@@ -6,7 +6,8 @@
   const texts = JSON.parse(document.getElementById('texts').textContent);
   const params = new URLSearchParams(window.location.search);
   const id = params.get('id') || '';
-  const token = params.get('token') || '';
+  // The token comes in the fragment: never sent to any server, so never in an access log.
+  const token = new URLSearchParams(window.location.hash.replace(/^#/, '')).get('token') || '';
   const button = document.getElementById('confirm');
   const pollMs = 1500;
   const giveUpAfterMs = 3 * 60 * 1000;
@@ -22,7 +23,7 @@
   document.querySelectorAll('a[data-lang]').forEach(link => {
     const query = new URLSearchParams(window.location.search);
     query.set('lang', link.dataset.lang);
-    link.href = '/confirm?' + query.toString();
+    link.href = '/confirm?' + query.toString() + window.location.hash;
   });
 
   function outcome(status) {

@@ -75,10 +75,12 @@ public sealed partial class Confirming_the_email_address : IAsyncLifetime
         return new Uri(found.Value);
     }
 
+    /// <summary>The id from the query; the token from the fragment (which a browser never sends to the server).</summary>
     static (Guid Id, string Token) Parse(Uri link)
     {
         var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(link.Query);
-        return (Guid.Parse(query["id"]!), query["token"].ToString());
+        var fragment = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(link.Fragment.TrimStart('#'));
+        return (Guid.Parse(query["id"]!), fragment["token"].ToString());
     }
 
     Task<HttpResponseMessage> Confirm(Guid id, string token, HttpClient? client = null) =>
@@ -99,7 +101,8 @@ public sealed partial class Confirming_the_email_address : IAsyncLifetime
         Assert.Equal(1, Published<SignupConfirmationRequested>(m => m.SignupId == id));
         Assert.Equal(0, Published<SignupRequested>(m => m.SignupId == id)); // what store and crm-sync consume: nothing yet
 
-        // Following the link (as a mail scanner would) shows the page and confirms nothing.
+        // Following the link (as a mail scanner would; the fragment stays behind) shows the page and confirms nothing.
+        Assert.DoesNotContain(Parse(link).Token, link.PathAndQuery);
         var page = await _client.GetAsync(link.PathAndQuery);
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Contains("script-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single());
@@ -203,6 +206,28 @@ public sealed partial class Confirming_the_email_address : IAsyncLifetime
         Assert.Equal("expired", (await expired.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
         var harness = timed.Services.GetRequiredService<ITestHarness>();
         Assert.Equal(0, harness.Published.Select<EmailConfirmed>(new CancellationToken(true)).Count(m => m.Context.Message.SignupId == id));
+    }
+
+    [Fact]
+    public async Task Should_never_write_the_token_to_any_log()
+    {
+        var logs = new Joinery.Tests.SlackInvite.CapturedLogs();
+        using var logged = _factory.WithWebHostBuilder(b => b.ConfigureTestServices(logs.AddTo));
+        var client = logged.CreateClient();
+        var email = UniqueEmail();
+        var id = await SignUp(email, client);
+        var link = await LinkMailedTo(email);
+        var (_, token) = Parse(link);
+
+        await client.GetAsync(link.PathAndQuery);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Confirm(id, token + "x", client)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await Confirm(id, token, client)).StatusCode);
+        var harness = logged.Services.GetRequiredService<ITestHarness>();
+        Assert.True(await harness.Published.Any<SignupRequested>(m => m.Context.Message.SignupId == id));
+
+        Assert.Contains(logs.Lines, l => l.Contains("Mailed the confirmation link") && l.Contains(id.ToString()));
+        Assert.Contains(logs.Lines, l => l.Contains("/confirm?id=")); // the request log saw the link, without its fragment
+        Assert.DoesNotContain(token, logs.All);
     }
 
     [Fact]
