@@ -4,6 +4,7 @@ using Joinery.Contracts;
 using Joinery.Gateway.Page;
 using Joinery.Gateway.Saga;
 using MassTransit;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Joinery.Gateway.Confirmation;
 
@@ -30,9 +31,12 @@ public static class ConfirmationEndpoints
             return Results.Bytes(pages[language], "text/html; charset=utf-8");
         });
         PageEndpoints.MapAsset(app, "/confirm.js", "Page.confirm.js", "text/javascript; charset=utf-8");
-        app.MapPost("/api/signups/{id:guid}/confirm", Confirm);
+        // A token is 43 characters: anything near the limit is not a confirmation.
+        app.MapPost("/api/signups/{id:guid}/confirm", Confirm).WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes));
         return app;
     }
+
+    public const long MaxBodyBytes = 1024;
 
     static async Task<IResult> Confirm(Guid id, HttpRequest request, ILoadSagaRepository<SignupState> sagas, IPublishEndpoint publisher,
         TimeProvider clock, ILogger<EmailConfirmed> logger, CancellationToken cancellationToken)
@@ -49,6 +53,12 @@ public static class ConfirmationEndpoints
         catch (JsonException)
         {
             return Problem(StatusCodes.Status400BadRequest, "malformed", "Malformed JSON", "The body is not valid JSON.");
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return Problem(ex.StatusCode, "bad-request", "Bad request", ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? $"The body must be at most {MaxBodyBytes} bytes."
+                : "The request body could not be read.");
         }
         if (string.IsNullOrEmpty(token))
             return Problem(StatusCodes.Status400BadRequest, "missing-token", "Missing token", "Send the token of the confirmation link as {\"token\": \"...\"}.");

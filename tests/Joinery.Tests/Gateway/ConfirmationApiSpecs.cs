@@ -144,11 +144,20 @@ public sealed partial class Confirming_the_email_address : IAsyncLifetime
 
         var missing = await _client.PostAsJsonAsync($"/api/signups/{id}/confirm", new { });
         Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        var malformed = await _client.PostAsync($"/api/signups/{id}/confirm", new StringContent("{\"token\":", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        var form = await _client.PostAsync($"/api/signups/{id}/confirm", new FormUrlEncodedContent([new("token", token)]));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, form.StatusCode);
+        var huge = await _client.PostAsJsonAsync($"/api/signups/{id}/confirm", new { token = new string('a', 4000) });
+        // 413 under Kestrel, which enforces the size limit; the in-memory test server does not, and the token is refused.
+        Assert.Contains(huge.StatusCode, new[] { HttpStatusCode.RequestEntityTooLarge, HttpStatusCode.BadRequest });
+        Assert.Equal("application/problem+json", huge.Content.Headers.ContentType?.MediaType);
         var unknown = await Confirm(Guid.NewGuid(), token);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         // Another signup's token does not confirm this one.
         var other = UniqueEmail();
         var otherId = await SignUp(other);
+        await LinkMailedTo(other);
         Assert.Equal(HttpStatusCode.BadRequest, (await Confirm(otherId, token)).StatusCode);
 
         Assert.Equal(0, Published<EmailConfirmed>(m => m.SignupId == id || m.SignupId == otherId));
