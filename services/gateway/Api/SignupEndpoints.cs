@@ -97,7 +97,7 @@ public static class SignupEndpoints
 
         var status = isNew ? SignupStatusView.Accepted : (await sagas.Load(id))?.CurrentState ?? SignupStatusView.Accepted;
         if (status == nameof(SignupStateMachine.AwaitingConfirmation))
-            await ConfirmationRegistration.AskAgain(publisher, id, message, cancellationToken); // the mail may be lost: maybe a fresh link
+            await announcement.AskAgain(publisher, id, message, logger, cancellationToken); // the mail may be lost: maybe a fresh link
         var statusUrl = $"/api/signups/{id}";
         return TypedResults.Accepted(statusUrl, new { id, status, statusUrl });
     }

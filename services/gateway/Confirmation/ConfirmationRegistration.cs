@@ -1,4 +1,3 @@
-using Joinery.Contracts;
 using MassTransit;
 
 namespace Joinery.Gateway.Confirmation;
@@ -34,12 +33,4 @@ public static class ConfirmationRegistration
     /// <summary>The mailer's consumer; registered whether or not confirmation is on, so mails asked for before a switch-off still go.</summary>
     public static void AddEmailConfirmationConsumers(this IBusRegistrationConfigurator bus) =>
         bus.AddConsumer<SendConfirmationMailConsumer, SendConfirmationMailConsumerDefinition>();
-
-    /// <summary>
-    /// Submitting the address of a signup that awaits confirmation: the saga mails a fresh link, unless it did so less
-    /// than <see cref="Saga.SignupStateMachine.ConfirmationResendInterval"/> ago.
-    /// </summary>
-    public static Task AskAgain(IPublishEndpoint publisher, Guid signupId, SignupRequested submitted, CancellationToken cancellationToken) =>
-        publisher.Publish(new SignupConfirmationRequested(signupId, submitted.Name, submitted.Email, submitted.NormalizedEmail, submitted.RequestedAt),
-            cancellationToken);
 }
