@@ -66,6 +66,22 @@ public record ErasePerson(Guid SignupId);
 /// </summary>
 public record SignupTimedOut(Guid SignupId, string Step, DateTimeOffset Deadline);
 
+/// <summary>
+/// Published by the gateway instead of <see cref="SignupRequested"/> when <c>Signup:ConfirmEmail</c> is on: the saga
+/// waits in AwaitingConfirmation and mails a link; nothing reaches the CRM or Slack before the visitor confirms.
+/// </summary>
+public record SignupConfirmationRequested(Guid SignupId, string Name, string Email, string NormalizedEmail, DateTimeOffset RequestedAt);
+
+/// <summary>
+/// Sent by the saga to the gateway's mailer: mail the visitor a link carrying <paramref name="Token"/>, whose hash
+/// only the saga keeps. The token is never logged; once this command faulted the saga fails the signup, so a token
+/// left in an error queue confirms nothing.
+/// </summary>
+public record SendConfirmationMail(Guid SignupId, string Name, string Email, string Token, DateTimeOffset ExpiresAt);
+
+/// <summary>The visitor confirmed the address through the mailed link; the saga publishes <see cref="SignupRequested"/>.</summary>
+public record EmailConfirmed(Guid SignupId, DateTimeOffset ConfirmedAt);
+
 /// <summary>Outcome names carried by <see cref="SlackInvited"/>.</summary>
 public static class SlackOutcomes
 {
@@ -89,4 +105,5 @@ public static class QueueNames
     public const string DeleteContact = "delete-contact";
     public const string InviteToSlack = "invite-to-slack";
     public const string SignupSaga = "signup-state";
+    public const string SendConfirmationMail = "send-confirmation-mail";
 }

@@ -1,6 +1,7 @@
 using Joinery.Gateway.Abuse;
 using Joinery.Gateway.Admin;
 using Joinery.Gateway.Api;
+using Joinery.Gateway.Confirmation;
 using Joinery.Gateway.ErrorQueues;
 using Joinery.Gateway.Page;
 using Joinery.Gateway.Persistence;
@@ -46,10 +47,14 @@ public static class GatewayServiceExtensions
         builder.AddSignupRateLimiting(); // Abuse/: per IP and per email on POST /api/signups
         builder.AddSignupScreening(); // Abuse/: email domain lists and the optional CAPTCHA
         builder.AddAdminSignInLimit(); // Abuse/: repeated wrong admin sign-ins answered 429
+        builder.AddEmailConfirmation(); // Confirmation/: double opt-in (Signup:ConfirmEmail), its mailer and check
 
         return builder.AddMessagingModule("gateway", bus =>
+        {
             bus.AddSagaStateMachine<SignupStateMachine, SignupState, SignupStateDefinition>()
-                .StoreRepository(sagas));
+                .StoreRepository(sagas);
+            bus.AddEmailConfirmationConsumers();
+        });
     }
 
     public static WebApplication MapGateway(this WebApplication app)
@@ -61,6 +66,7 @@ public static class GatewayServiceExtensions
         app.MapStats();
         app.MapAdmin();
         app.MapSignupApi();
+        app.MapConfirmation(); // Confirmation/: the mailed link's page and POST /api/signups/{id}/confirm
         app.MapApprovalApi(); // Admin/ApprovalEndpoints: approve or reject a signup awaiting approval
         app.MapErrorQueueApi(); // ErrorQueues/: list the consumers' _error queues, send messages back once fixed
         return app;

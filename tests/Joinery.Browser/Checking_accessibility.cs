@@ -11,7 +11,7 @@ public sealed class Checking_accessibility(StandaloneFixture fixture) : BrowserT
 {
     static readonly string[] Blocking = ["serious", "critical"];
 
-    static async Task AssertNoSeriousViolations(IPage page, string state)
+    internal static async Task AssertNoSeriousViolations(IPage page, string state)
     {
         var result = await page.RunAxe();
         // axe ran and looked at the page: a run that checked nothing would pass everything.

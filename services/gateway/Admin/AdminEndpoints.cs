@@ -3,6 +3,7 @@ using System.Linq.Expressions;
 using System.Text;
 using Joinery.Contracts;
 using Joinery.Gateway.Abuse;
+using Joinery.Gateway.Confirmation;
 using Joinery.Gateway.Page;
 using Joinery.Gateway.Persistence;
 using Joinery.Gateway.Saga;
@@ -185,7 +186,8 @@ public static class AdminEndpoints
     /// and the store both let a new signup take over once the old one failed.
     /// </summary>
     static async Task<IResult> Retry(Guid id, HttpContext context, ISagaStore<SignupState> store, ISignupLedger ledger,
-        IPublishEndpoint publisher, IAdminAuditLog audit, TimeProvider clock, ILogger<SignupRequested> logger, CancellationToken cancellationToken)
+        IPublishEndpoint publisher, IAdminAuditLog audit, TimeProvider clock, ILogger<SignupRequested> logger, SignupAnnouncement announcement,
+        CancellationToken cancellationToken)
     {
         var saga = await store.Load(id, cancellationToken);
         if (saga is null)
@@ -210,7 +212,8 @@ public static class AdminEndpoints
                 extensions: new Dictionary<string, object?> { ["code"] = "live-signup", ["id"] = newId });
 
         JoineryTelemetry.TagSignup(System.Diagnostics.Activity.Current, newId, SignupSteps.Gateway);
-        await SignupOutboxDispatcher.TryPublish(publisher, ledger, message, logger, cancellationToken);
+        // With double opt-in on, a retry asks for confirmation again like any new signup (the outbox could not tell them apart).
+        await SignupOutboxDispatcher.TryPublish(publisher, ledger, announcement, message, logger, cancellationToken);
         JoineryMetrics.SignupAccepted();
         await audit.Record(new AdminAuditEntry(clock.GetUtcNow(), Actor(context), "retry", id, $"new signup {newId}"), cancellationToken);
         var statusUrl = $"/api/signups/{newId}";

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Joinery.Contracts;
 using Joinery.Gateway.Abuse;
+using Joinery.Gateway.Confirmation;
 using Joinery.Gateway.Page;
 using Joinery.Gateway.Persistence;
 using Joinery.Gateway.Saga;
@@ -27,7 +28,7 @@ public static class SignupEndpoints
 
     static async Task<IResult> Submit(HttpRequest request, ISignupLedger ledger, ILoadSagaRepository<SignupState> sagas,
         IPublishEndpoint publisher, TimeProvider clock, ILogger<SignupRequested> logger, PageTexts texts, IConfiguration configuration,
-        EmailRateLimiter emailLimiter, SignupScreening screening, CancellationToken cancellationToken)
+        EmailRateLimiter emailLimiter, SignupScreening screening, SignupAnnouncement announcement, CancellationToken cancellationToken)
     {
         if (!request.HasJsonContentType())
             return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the signup as application/json.");
@@ -94,11 +95,13 @@ public static class SignupEndpoints
         if (isNew)
         {
             // Recorded means accepted: if the broker is down, the outbox publishes it once the broker is back.
-            await SignupOutboxDispatcher.TryPublish(publisher, ledger, message, logger, cancellationToken);
+            await SignupOutboxDispatcher.TryPublish(publisher, ledger, announcement, message, logger, cancellationToken);
             JoineryMetrics.SignupAccepted();
         }
 
         var status = isNew ? SignupStatusView.Accepted : (await sagas.Load(id))?.CurrentState ?? SignupStatusView.Accepted;
+        if (status == nameof(SignupStateMachine.AwaitingConfirmation))
+            await announcement.AskAgain(publisher, id, message, logger, cancellationToken); // the mail may be lost: maybe a fresh link
         var statusUrl = $"/api/signups/{id}";
         return TypedResults.Accepted(statusUrl, new { id, status, statusUrl });
     }

@@ -92,10 +92,13 @@
       const final = reason === 'store:email_already_registered' || reason === 'admin:rejected';
       if (reason === 'store:email_already_registered') next = t('outcome.failed.emailTaken');
       else if (reason === 'admin:rejected') next = t('outcome.failed.rejected');
+      else if (reason === 'timeout:confirmation') next = t('outcome.failed.confirmationExpired');
       else if (isEmailProblem(reason)) next = t('outcome.failed.email');
       return { message: t('outcome.failed'), next: next, reference: reason || status.id, retry: !final };
     }
     if (status.status === 'AwaitingApproval') return { message: t('outcome.awaitingApproval'), waiting: true };
+    // Double opt-in: nothing happens until the mailed link is followed (perhaps in another tab: keep following, slowly).
+    if (status.status === 'AwaitingConfirmation') return { message: t('outcome.awaitingConfirmation'), waiting: true };
     return null;
   }
 
@@ -138,7 +141,7 @@
       if (status) {
         render(status);
         if (status.final) return;
-        if (status.status === 'AwaitingApproval') { await wait(approvalPollMs); continue; }
+        if (status.status === 'AwaitingApproval' || status.status === 'AwaitingConfirmation') { await wait(approvalPollMs); continue; }
       }
       await wait(delay);
       delay = Math.min(maxPollMs, Math.round(delay * 1.5));

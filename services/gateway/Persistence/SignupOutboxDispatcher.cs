@@ -1,4 +1,5 @@
 using Joinery.Contracts;
+using Joinery.Gateway.Confirmation;
 using MassTransit;
 
 namespace Joinery.Gateway.Persistence;
@@ -9,7 +10,8 @@ namespace Joinery.Gateway.Persistence;
 /// will be published, at least once, when the broker is back. Consumers are idempotent, so a message published
 /// both by the request and by this loop (a crash between the two writes) does no harm.
 /// </summary>
-public sealed class SignupOutboxDispatcher(ISignupLedger ledger, IBus bus, TimeProvider clock, ILogger<SignupOutboxDispatcher> logger)
+public sealed class SignupOutboxDispatcher(ISignupLedger ledger, IBus bus, SignupAnnouncement announcement, TimeProvider clock,
+    ILogger<SignupOutboxDispatcher> logger)
     : BackgroundService
 {
     /// <summary>How long the request itself may try to publish before leaving the signup to this loop.</summary>
@@ -42,7 +44,7 @@ public sealed class SignupOutboxDispatcher(ISignupLedger ledger, IBus bus, TimeP
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
-            await bus.Publish(message, timeout.Token);
+            await bus.Publish(announcement.For(message), timeout.Token);
             await ledger.MarkPublished(message.SignupId, cancellationToken);
         }
         if (waiting.Count > 0)
@@ -51,14 +53,14 @@ public sealed class SignupOutboxDispatcher(ISignupLedger ledger, IBus bus, TimeP
     }
 
     /// <summary>The request's own attempt: true when the broker took the message, false when it is left to the loop.</summary>
-    public static async Task<bool> TryPublish(IPublishEndpoint publisher, ISignupLedger ledger, SignupRequested message, ILogger logger,
-        CancellationToken cancellationToken)
+    public static async Task<bool> TryPublish(IPublishEndpoint publisher, ISignupLedger ledger, SignupAnnouncement announcement,
+        SignupRequested message, ILogger logger, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(RequestPublishTimeout);
         try
         {
-            await publisher.Publish(message, timeout.Token);
+            await publisher.Publish(announcement.For(message), timeout.Token);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {

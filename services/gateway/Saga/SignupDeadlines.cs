@@ -12,6 +12,7 @@ public sealed class SignupDeadlines
     public const string DeadlineKey = "Signup:Deadline";
     public const string ApprovalDeadlineKey = "Signup:ApprovalDeadline";
     public const string SweepIntervalKey = "Signup:DeadlineSweepInterval";
+    public const string ConfirmationDeadlineKey = "Signup:ConfirmationDeadline";
 
     /// <summary>
     /// From the signup's start until it is invited. Longer than the consumers' own retry deadline (30 minutes by
@@ -24,8 +25,11 @@ public sealed class SignupDeadlines
 
     public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>From the signup's start until the visitor confirms the address (double opt-in); the link expires with it.</summary>
+    public TimeSpan ConfirmationDeadline { get; init; } = TimeSpan.FromHours(48);
+
     /// <summary>The states in which a signup waits for something; Completed and Failed never time out.</summary>
-    public static readonly string[] WaitingStates = ["Processing", "Inviting", "AwaitingApproval"];
+    public static readonly string[] WaitingStates = ["Processing", "Inviting", "AwaitingApproval", "AwaitingConfirmation"];
 
     public static SignupDeadlines From(IConfiguration configuration)
     {
@@ -35,9 +39,11 @@ public sealed class SignupDeadlines
             Deadline = configuration.GetValue<TimeSpan?>(DeadlineKey) ?? defaults.Deadline,
             ApprovalDeadline = configuration.GetValue<TimeSpan?>(ApprovalDeadlineKey) ?? defaults.ApprovalDeadline,
             SweepInterval = configuration.GetValue<TimeSpan?>(SweepIntervalKey) ?? defaults.SweepInterval,
+            ConfirmationDeadline = configuration.GetValue<TimeSpan?>(ConfirmationDeadlineKey) ?? defaults.ConfirmationDeadline,
         };
-        if (deadlines.Deadline <= TimeSpan.Zero || deadlines.ApprovalDeadline <= TimeSpan.Zero || deadlines.SweepInterval <= TimeSpan.Zero)
-            throw new InvalidOperationException($"{DeadlineKey}, {ApprovalDeadlineKey} and {SweepIntervalKey} must be positive");
+        if (deadlines.Deadline <= TimeSpan.Zero || deadlines.ApprovalDeadline <= TimeSpan.Zero || deadlines.SweepInterval <= TimeSpan.Zero
+            || deadlines.ConfirmationDeadline <= TimeSpan.Zero)
+            throw new InvalidOperationException($"{DeadlineKey}, {ApprovalDeadlineKey}, {ConfirmationDeadlineKey} and {SweepIntervalKey} must be positive");
         return deadlines;
     }
 
@@ -57,6 +63,7 @@ public sealed class SignupDeadlines
     {
         "Inviting" => "slack",
         "AwaitingApproval" => "approval",
+        "AwaitingConfirmation" => "confirmation", // nothing ran yet: nothing to mark failed or undo
         _ when !StepStatus.IsSettled(saga.StoreStatus) => "store",
         _ when !StepStatus.IsSettled(saga.CrmStatus) => "crm",
         _ => "gateway", // both steps done, the request itself never arrived

@@ -47,6 +47,17 @@ public sealed class SignupState : SagaStateMachineInstance, ISagaVersion
     /// overdue ones.
     /// </summary>
     public DateTimeOffset? Deadline { get; set; }
+
+    /// <summary>
+    /// Double opt-in (<c>Signup:ConfirmEmail</c>): SHA-256 hashes (hex, space-separated, newest last, at most
+    /// <see cref="Confirmation.ConfirmationTokens.Kept"/>) of the tokens mailed to the visitor; never a token itself.
+    /// Kept after confirmation, so that a second click is recognised as the same person.
+    /// </summary>
+    public string? ConfirmationTokenHashes { get; set; }
+    /// <summary>When the last confirmation mail was asked for (a re-submission re-sends it at most every few minutes).</summary>
+    public DateTimeOffset? ConfirmationMailedAt { get; set; }
+    /// <summary>When the visitor confirmed the address; null without double opt-in or until confirmed.</summary>
+    public DateTimeOffset? EmailConfirmedAt { get; set; }
 }
 
 public static class StepStatus

@@ -37,5 +37,8 @@ public sealed class SignupStateDefinition : SagaDefinition<SignupState>
         sagaConfigurator.Message<SignupApproved>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
         sagaConfigurator.Message<SignupRejected>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
         sagaConfigurator.Message<SignupTimedOut>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
+        sagaConfigurator.Message<SignupConfirmationRequested>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
+        sagaConfigurator.Message<EmailConfirmed>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
+        sagaConfigurator.Message<Fault<SendConfirmationMail>>(x => x.UsePartitioner(partition, m => m.Message.Message.SignupId));
     }
 }

@@ -9,7 +9,7 @@ namespace Joinery.Gateway.Saga;
 /// permanent failure compensates whatever already happened. Messages may arrive twice or out of order, so every
 /// step outcome may create the instance, and late outcomes after a failure are compensated as they come.
 /// </summary>
-public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
+public sealed partial class SignupStateMachine : MassTransitStateMachine<SignupState>
 {
     public State Processing { get; private set; } = null!;
     public State Inviting { get; private set; } = null!;
@@ -65,6 +65,7 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
 
         // Anything not handled below is a duplicate or arrived too late to matter.
         OnUnhandledEvent(context => context.Ignore());
+        ConfigureConfirmation(clock); // double opt-in: SignupStateMachine.Confirmation.cs
 
         During(Initial, Processing,
             When(Requested)
@@ -166,7 +167,7 @@ public sealed class SignupStateMachine : MassTransitStateMachine<SignupState>
         // A step that never answered: give up on it, undo what the others did. The event is checked against the saga's
         // own deadline, so a stale one (published before an approval moved the deadline on) changes nothing; in
         // Completed and Failed it is ignored (OnUnhandledEvent).
-        During(Processing, Inviting, AwaitingApproval,
+        During(Processing, Inviting, AwaitingApproval, AwaitingConfirmation,
             When(TimedOut, c => c.Saga.Deadline is { } deadline && deadline <= clock.GetUtcNow())
                 .Then(c =>
                 {

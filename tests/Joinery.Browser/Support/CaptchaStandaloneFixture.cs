@@ -20,12 +20,12 @@ public sealed class CaptchaStandaloneFixture : StandaloneFixture
 
     public const string WidgetScriptUrl = "https://challenges.cloudflare.com/turnstile/v0/api.js";
 
-    protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>
+    protected override void Configure(Dictionary<string, string> settings)
     {
-        ["Captcha__SiteKey"] = SiteKey,
-        ["Captcha__SecretKey"] = FakeApiOptions.DefaultTurnstileSecret,
-        ["Captcha__VerifyUrl"] = new Uri(Fake.BaseUri, "turnstile/v0/siteverify").ToString(),
-    };
+        settings["Captcha__SiteKey"] = SiteKey;
+        settings["Captcha__SecretKey"] = FakeApiOptions.DefaultTurnstileSecret;
+        settings["Captcha__VerifyUrl"] = new Uri(Fake.BaseUri, "turnstile/v0/siteverify").ToString();
+    }
 
-    protected override string LogFileName => "browser-standalone-captcha.log";
+    protected override string LogName => "browser-standalone-captcha.log";
 }

@@ -48,12 +48,6 @@ public class StandaloneFixture : IAsyncLifetime
     public HttpClient FakeControl { get; private set; } = null!;
     public IBrowser Browser { get; private set; } = null!;
 
-    /// <summary>Settings on top of the ones every browser host gets (the fake APIs are running by then).</summary>
-    protected virtual IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>();
-
-    /// <summary>The host's log, kept in .artifacts/.</summary>
-    protected virtual string LogFileName => "browser-standalone.log";
-
     /// <summary>What the host printed so far, for failure messages.</summary>
     public string HostLog
     {
@@ -126,7 +120,8 @@ public class StandaloneFixture : IAsyncLifetime
             ["Slack__TeamId"] = "T0JOINERY",
             ["Slack__ChannelIds"] = "C0GENERAL",
         };
-        foreach (var (name, value) in settings.Concat(ExtraSettings))
+        Configure(settings);
+        foreach (var (name, value) in settings)
             start.Environment[name] = value;
 
         // Ready when the host says so (ASP.NET Core's "Application started", logged once every hosted service, the bus
@@ -161,6 +156,17 @@ public class StandaloneFixture : IAsyncLifetime
                 $"The standalone host started but {BaseUrl}health/ready answers {(int)ready.StatusCode}: {await ready.Content.ReadAsStringAsync()}\n{HostLog}");
     }
 
+    /// <summary>
+    /// Settings a collection's host needs beyond the defaults (environment spelling, <c>Section__Key</c>); the fake APIs
+    /// are running by then.
+    /// </summary>
+    protected virtual void Configure(Dictionary<string, string> settings)
+    {
+    }
+
+    /// <summary>The name of the host's log in <see cref="ArtifactsDirectory"/>.</summary>
+    protected virtual string LogName => "browser-standalone.log";
+
     void Append(string? line)
     {
         if (line is null)
@@ -189,7 +195,7 @@ public class StandaloneFixture : IAsyncLifetime
         _host?.Dispose();
         // The host's log is an artifact as well: it tells what the services did during the browser tests.
         Directory.CreateDirectory(ArtifactsDirectory);
-        await File.WriteAllTextAsync(Path.Combine(ArtifactsDirectory, LogFileName), HostLog);
+        await File.WriteAllTextAsync(Path.Combine(ArtifactsDirectory, LogName), HostLog);
         FakeControl?.Dispose();
         if (Fake is not null)
             await Fake.DisposeAsync();

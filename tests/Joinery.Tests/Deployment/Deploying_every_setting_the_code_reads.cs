@@ -42,6 +42,7 @@ public sealed class Deploying_every_setting_the_code_reads
         // Wrong admin sign-ins per client and username before 429 (AdminSignInLimiter).
         ["RateLimiting:AdminSignInLimit"] = "safe default (5)",
         ["RateLimiting:AdminSignInWindow"] = "safe default (15 minutes)",
+        ["Signup:ConfirmationDeadline"] = "safe default (48 hours for the visitor to follow the confirmation link)",
     };
 
     [Fact]
