@@ -12,6 +12,7 @@ public sealed class SignupDeadlines
     public const string DeadlineKey = "Signup:Deadline";
     public const string ApprovalDeadlineKey = "Signup:ApprovalDeadline";
     public const string SweepIntervalKey = "Signup:DeadlineSweepInterval";
+    public const string ResendAfterKey = "Signup:ResendAfter";
 
     /// <summary>
     /// From the signup's start until it is invited. Longer than the consumers' own retry deadline (30 minutes by
@@ -24,6 +25,13 @@ public sealed class SignupDeadlines
 
     public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a signup may wait on a command the saga sent, with no change, before the sweeper has the saga send it
+    /// again (<see cref="Stalled"/>). Well under <see cref="Deadline"/>, so that a send lost with the broker costs minutes,
+    /// not the signup; long enough that a command merely queued behind others is rarely sent twice.
+    /// </summary>
+    public TimeSpan ResendAfter { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>The states in which a signup waits for something; Completed and Failed never time out.</summary>
     public static readonly string[] WaitingStates = ["Processing", "Inviting", "AwaitingApproval"];
 
@@ -35,9 +43,11 @@ public sealed class SignupDeadlines
             Deadline = configuration.GetValue<TimeSpan?>(DeadlineKey) ?? defaults.Deadline,
             ApprovalDeadline = configuration.GetValue<TimeSpan?>(ApprovalDeadlineKey) ?? defaults.ApprovalDeadline,
             SweepInterval = configuration.GetValue<TimeSpan?>(SweepIntervalKey) ?? defaults.SweepInterval,
+            ResendAfter = configuration.GetValue<TimeSpan?>(ResendAfterKey) ?? defaults.ResendAfter,
         };
-        if (deadlines.Deadline <= TimeSpan.Zero || deadlines.ApprovalDeadline <= TimeSpan.Zero || deadlines.SweepInterval <= TimeSpan.Zero)
-            throw new InvalidOperationException($"{DeadlineKey}, {ApprovalDeadlineKey} and {SweepIntervalKey} must be positive");
+        if (deadlines.Deadline <= TimeSpan.Zero || deadlines.ApprovalDeadline <= TimeSpan.Zero || deadlines.SweepInterval <= TimeSpan.Zero
+            || deadlines.ResendAfter <= TimeSpan.Zero)
+            throw new InvalidOperationException($"{DeadlineKey}, {ApprovalDeadlineKey}, {SweepIntervalKey} and {ResendAfterKey} must be positive");
         return deadlines;
     }
 
@@ -50,6 +60,20 @@ public sealed class SignupDeadlines
     {
         var utc = now.ToUniversalTime();
         return s => s.Deadline != null && s.Deadline < utc && WaitingStates.Contains(s.CurrentState);
+    }
+
+    /// <summary>
+    /// Signups waiting on a command the saga sent, unchanged since <paramref name="resendAfter"/> before now: in
+    /// Inviting with the invite sent (<c>InviteToSlack</c>), or failed with a compensation sent (<c>DeleteContact</c>,
+    /// <c>MarkSignupFailed</c>): the conditions under which the saga handles <c>SignupStalled</c>. UpdatedAt is written in UTC
+    /// (the saga's clock), so the comparison holds on both adapters, as for <see cref="Overdue"/>.
+    /// </summary>
+    public static Expression<Func<SignupState, bool>> Stalled(DateTimeOffset now, TimeSpan resendAfter)
+    {
+        var unchangedSince = now.ToUniversalTime() - resendAfter;
+        return s => s.UpdatedAt < unchangedSince
+            && ((s.CurrentState == "Inviting" && s.SlackStatus == StepStatus.Running)
+                || (s.CurrentState == "Failed" && (s.CrmStatus == StepStatus.Compensating || s.StoreStatus == StepStatus.Compensating)));
     }
 
     /// <summary>The step a waiting signup is waiting for, as its timeout reason names it (<c>timeout:&lt;step&gt;</c>).</summary>

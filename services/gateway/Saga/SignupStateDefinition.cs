@@ -37,5 +37,6 @@ public sealed class SignupStateDefinition : SagaDefinition<SignupState>
         sagaConfigurator.Message<SignupApproved>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
         sagaConfigurator.Message<SignupRejected>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
         sagaConfigurator.Message<SignupTimedOut>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
+        sagaConfigurator.Message<SignupStalled>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
     }
 }
