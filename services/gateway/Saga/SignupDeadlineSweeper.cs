@@ -7,13 +7,13 @@ namespace Joinery.Gateway.Saga;
 /// <summary>
 /// Every <see cref="SignupDeadlines.SweepInterval"/>, finds the signups past their deadline in a waiting state and
 /// publishes <see cref="SignupTimedOut"/> for each; the saga fails and compensates them. It also finds the signups
-/// waiting on a command the saga sent with no change for <see cref="SignupDeadlines.ResendAfter"/> and publishes
-/// <see cref="SignupStalled"/>: the saga sends that command again (one lost as the broker went down would otherwise
-/// only end at the deadline). Safe with several gateways and across restarts: both events are idempotent (ignored once
+/// waiting on a command the saga sent with no change for <see cref="SignupDeadlines.ResendAfter"/>, and since before
+/// the last <see cref="BrokerDisruptions">disruption</see>, and publishes <see cref="SignupStalled"/>: the saga sends
+/// that command again (one lost as the broker went down would otherwise only end at the deadline). Safe with several gateways and across restarts: both events are idempotent (ignored once
 /// the signup is final or changed), and a signup the saga has not handled yet is published again only later.
 /// </summary>
-public sealed class SignupDeadlineSweeper(ISagaStore<SignupState> sagas, IBus bus, SignupDeadlines deadlines, TimeProvider clock,
-    ILogger<SignupDeadlineSweeper> logger) : BackgroundService
+public sealed class SignupDeadlineSweeper(ISagaStore<SignupState> sagas, IBus bus, SignupDeadlines deadlines, BrokerDisruptions disruptions,
+    TimeProvider clock, ILogger<SignupDeadlineSweeper> logger) : BackgroundService
 {
     /// <summary>At most this many signups are timed out per sweep; the next sweep takes the rest.</summary>
     public const int BatchSize = 200;
@@ -44,7 +44,7 @@ public sealed class SignupDeadlineSweeper(ISagaStore<SignupState> sagas, IBus bu
         var overdue = await sagas.Query(SignupDeadlines.Overdue(now), cancellationToken);
         var timedOut = await TimeOut(overdue, now, cancellationToken);
         // An overdue signup fails and compensates on its timeout: nudging it too would only send its commands twice.
-        var stalled = await sagas.Query(SignupDeadlines.Stalled(now, deadlines.ResendAfter), cancellationToken);
+        var stalled = await sagas.Query(SignupDeadlines.Stalled(now, deadlines.ResendAfter, disruptions.Last), cancellationToken);
         var overdueIds = overdue.Select(s => s.CorrelationId).ToHashSet();
         var nudged = await Nudge(stalled.Where(s => !overdueIds.Contains(s.CorrelationId)), now, cancellationToken);
         return new SweepResult(timedOut, nudged);

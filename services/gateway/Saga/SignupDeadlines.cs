@@ -63,15 +63,18 @@ public sealed class SignupDeadlines
     }
 
     /// <summary>
-    /// Signups waiting on a command the saga sent, unchanged since <paramref name="resendAfter"/> before now: in
-    /// Inviting with the invite sent (<c>InviteToSlack</c>), or failed with a compensation sent (<c>DeleteContact</c>,
-    /// <c>MarkSignupFailed</c>): the conditions under which the saga handles <c>SignupStalled</c>. UpdatedAt is written in UTC
-    /// (the saga's clock), so the comparison holds on both adapters, as for <see cref="Overdue"/>.
+    /// Signups waiting on a command the saga sent, unchanged for <paramref name="resendAfter"/> and since at or before
+    /// <paramref name="lastDisruption"/> (<see cref="BrokerDisruptions"/>): in Inviting with the invite sent
+    /// (<c>InviteToSlack</c>), or failed with an undo sent (<c>DeleteContact</c>, <c>MarkSignupFailed</c>), the
+    /// conditions under which the saga handles <c>SignupStalled</c>. UpdatedAt is written in UTC (the saga's clock), so
+    /// the comparison holds on both adapters, as for <see cref="Overdue"/>.
     /// </summary>
-    public static Expression<Func<SignupState, bool>> Stalled(DateTimeOffset now, TimeSpan resendAfter)
+    public static Expression<Func<SignupState, bool>> Stalled(DateTimeOffset now, TimeSpan resendAfter, DateTimeOffset lastDisruption)
     {
-        var unchangedSince = now.ToUniversalTime() - resendAfter;
-        return s => s.UpdatedAt < unchangedSince
+        var unchanged = now.ToUniversalTime() - resendAfter;
+        var disrupted = lastDisruption.ToUniversalTime().AddTicks(1);
+        var before = unchanged < disrupted ? unchanged : disrupted;
+        return s => s.UpdatedAt < before
             && ((s.CurrentState == "Inviting" && s.SlackStatus == StepStatus.Running)
                 || (s.CurrentState == "Failed" && (s.CrmStatus == StepStatus.Compensating || s.StoreStatus == StepStatus.Compensating)));
     }

@@ -115,9 +115,14 @@ public abstract class SagaStoreContract : IAsyncLifetime
         foreach (var saga in stalled.Concat(notStalled))
             await _store.Insert(saga);
 
-        var found = await _store.Query(SignupDeadlines.Stalled(now, resendAfter));
         var ids = stalled.Concat(notStalled).Select(s => s.CorrelationId).ToHashSet();
+        var found = await _store.Query(SignupDeadlines.Stalled(now, resendAfter, lastDisruption: now));
         Assert.Equal(stalled.Select(s => s.CorrelationId).Order(), found.Select(s => s.CorrelationId).Where(ids.Contains).Order());
+
+        // Only those last changed at or before the last disruption: the others' commands were sent on a sound connection.
+        var disruption = stale.AddMinutes(-30);
+        var beforeDisruption = await _store.Query(SignupDeadlines.Stalled(now, resendAfter, disruption));
+        Assert.Equal([stalled[1].CorrelationId], beforeDisruption.Select(s => s.CorrelationId).Where(ids.Contains));
     }
 
     [SkippableFact]

@@ -126,10 +126,11 @@ public sealed class Lost_commands_on_the_sqlite_repository : SignupResendSpecs
         SagaStoreRepositoryRegistrationProvider.Sqlite(new SqliteDatabase(Directory.File("gateway.db")));
 
     [Fact]
-    public async Task The_sweeper_should_nudge_only_signups_unchanged_for_the_interval_and_not_final_or_overdue_ones()
+    public async Task The_sweeper_should_nudge_only_signups_unchanged_for_the_interval_since_a_disruption_and_not_final_or_overdue_ones()
     {
         var store = new SqliteSagaStore<SignupState>(new SqliteDatabase(Directory.File("gateway.db")));
-        var sweeper = new SignupDeadlineSweeper(store, Saga.Harness.Bus, Deadlines, Clock, NullLogger<SignupDeadlineSweeper>.Instance);
+        var disruptions = new BrokerDisruptions(Clock); // as the gateway starts: what changed before may have lost a send
+        var sweeper = new SignupDeadlineSweeper(store, Saga.Harness.Bus, Deadlines, disruptions, Clock, NullLogger<SignupDeadlineSweeper>.Instance);
         var completed = Guid.NewGuid();
         await Saga.ReachInviting(Id);
         await Saga.ReachInviting(completed);
@@ -146,19 +147,23 @@ public sealed class Lost_commands_on_the_sqlite_repository : SignupResendSpecs
         await Saga.WaitFor(Id, s => s.UpdatedAt == Clock.GetUtcNow(), "touched by the nudge");
         Assert.Equal(new SweepResult(0, 0), await sweeper.Sweep(CancellationToken.None)); // touched: another interval
 
-        Clock.Advance(TimeSpan.FromMinutes(2));
-        Assert.Equal(new SweepResult(0, 0), await sweeper.Sweep(CancellationToken.None)); // exactly the interval: not yet
-        Clock.Advance(TimeSpan.FromSeconds(1));
+        // Unchanged for the interval again, but sent again since the last disruption: queued, not lost.
+        Clock.Advance(TimeSpan.FromMinutes(3));
+        Assert.Equal(new SweepResult(0, 0), await sweeper.Sweep(CancellationToken.None));
+        disruptions.Mark("the broker connection dropped");
         Assert.Equal(new SweepResult(0, 1), await sweeper.Sweep(CancellationToken.None));
         await Eventually.True(() => Saga.SentCount<InviteToSlack>(m => m.SignupId == Id) == 3, what: "the invite sent a third time");
         await Saga.WaitFor(Id, s => s.UpdatedAt == Clock.GetUtcNow(), "touched by the second nudge");
 
-        // Past its deadline it is timed out, not nudged; failed, its unanswered undo is nudged after the interval.
-        Clock.Advance(TimeSpan.FromMinutes(6));
+        // Past its deadline it is timed out, not nudged; failed, its unanswered undo is nudged after the interval and a
+        // disruption.
+        Clock.Advance(TimeSpan.FromMinutes(5));
         Assert.Equal(new SweepResult(1, 0), await sweeper.Sweep(CancellationToken.None));
         await Saga.WaitForState(Id, "Failed");
         await Eventually.True(() => Saga.SentCount<DeleteContact>(m => m.SignupId == Id) == 1, what: "the contact's undo");
         Clock.Advance(TimeSpan.FromMinutes(3));
+        Assert.Equal(new SweepResult(0, 0), await sweeper.Sweep(CancellationToken.None));
+        disruptions.Mark("a send failed");
         Assert.Equal(new SweepResult(0, 1), await sweeper.Sweep(CancellationToken.None));
         await Eventually.True(() => Saga.SentCount<DeleteContact>(m => m.SignupId == Id) == 2, what: "the contact's undo sent again");
         await Eventually.True(() => Saga.SentCount<MarkSignupFailed>(m => m.SignupId == Id && m.Reason == "timeout:slack") == 2,

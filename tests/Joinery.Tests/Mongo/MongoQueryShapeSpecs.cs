@@ -70,7 +70,7 @@ public sealed class Rendering_the_mongodb_queries
     {
         // Local offset on purpose: the cut-off is made in UTC, as UpdatedAt is written.
         var now = new DateTimeOffset(2026, 11, 25, 13, 2, 0, 500, TimeSpan.FromHours(2));
-        var rendered = Render<SignupState>(new ExpressionFilterDefinition<SignupState>(SignupDeadlines.Stalled(now, TimeSpan.FromMinutes(2))));
+        var rendered = Render<SignupState>(new ExpressionFilterDefinition<SignupState>(SignupDeadlines.Stalled(now, TimeSpan.FromMinutes(2), now)));
 
         // UpdatedAt before the cut-off, and either Inviting with the invite sent or Failed with an undo sent.
         Assert.Equal(new BsonDocument("$and", new BsonArray
@@ -86,6 +86,11 @@ public sealed class Rendering_the_mongodb_queries
                 }),
             }),
         }), rendered);
+
+        // The last disruption earlier than the interval: the cut-off is just after it.
+        var disruption = new DateTimeOffset(2026, 11, 25, 10, 30, 0, TimeSpan.Zero);
+        var afterDisruption = Render<SignupState>(new ExpressionFilterDefinition<SignupState>(SignupDeadlines.Stalled(now, TimeSpan.FromMinutes(2), disruption)));
+        Assert.Equal(new BsonDocument("$lt", "2026-11-25T10:30:00.0000001+00:00"), afterDisruption["$and"][0]["UpdatedAt"]);
     }
 
     [Fact]
