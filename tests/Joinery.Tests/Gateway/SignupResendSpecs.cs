@@ -5,6 +5,7 @@ using Joinery.ServiceDefaults;
 using Joinery.Tests.Support;
 using MassTransit;
 using MassTransit.Configuration;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Joinery.Tests.Gateway;
@@ -171,5 +172,27 @@ public sealed class Lost_commands_on_the_sqlite_repository : SignupResendSpecs
 
         Assert.Equal(1, Saga.SentCount<InviteToSlack>(m => m.SignupId == completed));
         Assert.DoesNotContain(Saga.Harness.Published.Select<SignupStalled>(), x => x.Context.Message.SignupId == completed);
+    }
+}
+
+public sealed class Configuring_the_resend_interval
+{
+    static SignupDeadlines From(string? resendAfter) => SignupDeadlines.From(new ConfigurationBuilder()
+        .AddInMemoryCollection(new Dictionary<string, string?> { [SignupDeadlines.ResendAfterKey] = resendAfter })
+        .Build());
+
+    [Fact]
+    public void Should_default_to_two_minutes() => Assert.Equal(TimeSpan.FromMinutes(2), From(null).ResendAfter);
+
+    [Fact]
+    public void Should_read_the_configured_interval() => Assert.Equal(TimeSpan.FromSeconds(5), From("00:00:05").ResendAfter);
+
+    [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("-00:01:00")]
+    public void Should_refuse_an_interval_that_is_not_positive(string value)
+    {
+        var refused = Assert.Throws<InvalidOperationException>(() => From(value));
+        Assert.Contains("Signup:ResendAfter", refused.Message);
     }
 }
