@@ -9,8 +9,9 @@ namespace Joinery.Gateway.Saga;
 /// publishes <see cref="SignupTimedOut"/> for each; the saga fails and compensates them. It also finds the signups
 /// waiting on a command the saga sent with no change for <see cref="SignupDeadlines.ResendAfter"/>, and since before
 /// the last <see cref="BrokerDisruptions">disruption</see>, and publishes <see cref="SignupStalled"/>: the saga sends
-/// that command again (one lost as the broker went down would otherwise only end at the deadline). Safe with several gateways and across restarts: both events are idempotent (ignored once
-/// the signup is final or changed), and a signup the saga has not handled yet is published again only later.
+/// that command again (one lost as the broker went down would otherwise only end at the deadline). Safe with several
+/// gateways and across restarts: both events are idempotent (ignored once the signup is final or changed), and a
+/// signup the saga has not handled yet is published again only later.
 /// </summary>
 public sealed class SignupDeadlineSweeper(ISagaStore<SignupState> sagas, IBus bus, SignupDeadlines deadlines, BrokerDisruptions disruptions,
     TimeProvider clock, ILogger<SignupDeadlineSweeper> logger) : BackgroundService
