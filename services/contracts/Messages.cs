@@ -82,6 +82,14 @@ public record SendConfirmationMail(Guid SignupId, string Name, string Email, str
 /// <summary>The visitor confirmed the address through the mailed link; the saga publishes <see cref="SignupRequested"/>.</summary>
 public record EmailConfirmed(Guid SignupId, DateTimeOffset ConfirmedAt);
 
+/// <summary>
+/// Published by the gateway's deadline sweeper for a signup that has waited on a command the saga sent (the invite, or
+/// a compensation) with no change since <paramref name="UnchangedSince"/> (its UpdatedAt). The saga sends the pending
+/// command again, as its state says; a send lost with the broker is otherwise never repeated. Ignored once the signup
+/// changed since, or has nothing pending.
+/// </summary>
+public record SignupStalled(Guid SignupId, DateTimeOffset UnchangedSince);
+
 /// <summary>Outcome names carried by <see cref="SlackInvited"/>.</summary>
 public static class SlackOutcomes
 {

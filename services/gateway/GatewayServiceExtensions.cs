@@ -38,6 +38,10 @@ public static class GatewayServiceExtensions
         builder.Services.AddHostedService<SignupOutboxDispatcher>();
         // Deadlines: the saga stores them, the sweeper times out the signups that passed theirs (Saga/SignupDeadlines).
         builder.Services.AddSingleton(SignupDeadlines.From(builder.Configuration));
+        // It also has the saga re-send a command lost with the broker: only for signups older than the last disruption.
+        builder.Services.AddSingleton<BrokerDisruptions>();
+        builder.Services.AddReceiveEndpointObserver(provider => provider.GetRequiredService<BrokerDisruptions>());
+        builder.Services.AddSendObserver(provider => provider.GetRequiredService<BrokerDisruptions>());
         builder.Services.AddHostedService<SignupDeadlineSweeper>();
         builder.Services.AddSingleton<ErrorQueueBrowser>(); // the admin API over the consumers' _error queues
         // The pages (visitor and admin) with their texts, the public count, the admins' sign-in.

@@ -13,6 +13,7 @@ public sealed class SignupDeadlines
     public const string ApprovalDeadlineKey = "Signup:ApprovalDeadline";
     public const string SweepIntervalKey = "Signup:DeadlineSweepInterval";
     public const string ConfirmationDeadlineKey = "Signup:ConfirmationDeadline";
+    public const string ResendAfterKey = "Signup:ResendAfter";
 
     /// <summary>
     /// From the signup's start until it is invited. Longer than the consumers' own retry deadline (30 minutes by
@@ -28,6 +29,13 @@ public sealed class SignupDeadlines
     /// <summary>From the signup's start until the visitor confirms the address (double opt-in); the link expires with it.</summary>
     public TimeSpan ConfirmationDeadline { get; init; } = TimeSpan.FromHours(48);
 
+    /// <summary>
+    /// How long a signup may wait on a command the saga sent, with no change, before the sweeper has the saga send it
+    /// again (<see cref="Stalled"/>). Well under <see cref="Deadline"/>, so that a send lost with the broker costs minutes,
+    /// not the signup; long enough that a command merely queued behind others is rarely sent twice.
+    /// </summary>
+    public TimeSpan ResendAfter { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>The states in which a signup waits for something; Completed and Failed never time out.</summary>
     public static readonly string[] WaitingStates = ["Processing", "Inviting", "AwaitingApproval", "AwaitingConfirmation"];
 
@@ -40,10 +48,12 @@ public sealed class SignupDeadlines
             ApprovalDeadline = configuration.GetValue<TimeSpan?>(ApprovalDeadlineKey) ?? defaults.ApprovalDeadline,
             SweepInterval = configuration.GetValue<TimeSpan?>(SweepIntervalKey) ?? defaults.SweepInterval,
             ConfirmationDeadline = configuration.GetValue<TimeSpan?>(ConfirmationDeadlineKey) ?? defaults.ConfirmationDeadline,
+            ResendAfter = configuration.GetValue<TimeSpan?>(ResendAfterKey) ?? defaults.ResendAfter,
         };
         if (deadlines.Deadline <= TimeSpan.Zero || deadlines.ApprovalDeadline <= TimeSpan.Zero || deadlines.SweepInterval <= TimeSpan.Zero
-            || deadlines.ConfirmationDeadline <= TimeSpan.Zero)
-            throw new InvalidOperationException($"{DeadlineKey}, {ApprovalDeadlineKey}, {ConfirmationDeadlineKey} and {SweepIntervalKey} must be positive");
+            || deadlines.ConfirmationDeadline <= TimeSpan.Zero || deadlines.ResendAfter <= TimeSpan.Zero)
+            throw new InvalidOperationException(
+                $"{DeadlineKey}, {ApprovalDeadlineKey}, {ConfirmationDeadlineKey}, {SweepIntervalKey} and {ResendAfterKey} must be positive");
         return deadlines;
     }
 
@@ -56,6 +66,23 @@ public sealed class SignupDeadlines
     {
         var utc = now.ToUniversalTime();
         return s => s.Deadline != null && s.Deadline < utc && WaitingStates.Contains(s.CurrentState);
+    }
+
+    /// <summary>
+    /// Signups waiting on a command the saga sent, unchanged for <paramref name="resendAfter"/> and since at or before
+    /// <paramref name="lastDisruption"/> (<see cref="BrokerDisruptions"/>): in Inviting with the invite sent
+    /// (<c>InviteToSlack</c>), or failed with an undo sent (<c>DeleteContact</c>, <c>MarkSignupFailed</c>), the
+    /// conditions under which the saga handles <c>SignupStalled</c>. UpdatedAt is written in UTC (the saga's clock), so
+    /// the comparison holds on both adapters, as for <see cref="Overdue"/>.
+    /// </summary>
+    public static Expression<Func<SignupState, bool>> Stalled(DateTimeOffset now, TimeSpan resendAfter, DateTimeOffset lastDisruption)
+    {
+        var unchanged = now.ToUniversalTime() - resendAfter;
+        var disrupted = lastDisruption.ToUniversalTime().AddTicks(1);
+        var before = unchanged < disrupted ? unchanged : disrupted;
+        return s => s.UpdatedAt < before
+            && ((s.CurrentState == "Inviting" && s.SlackStatus == StepStatus.Running)
+                || (s.CurrentState == "Failed" && (s.CrmStatus == StepStatus.Compensating || s.StoreStatus == StepStatus.Compensating)));
     }
 
     /// <summary>The step a waiting signup is waiting for, as its timeout reason names it (<c>timeout:&lt;step&gt;</c>).</summary>

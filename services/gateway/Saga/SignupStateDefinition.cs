@@ -40,5 +40,6 @@ public sealed class SignupStateDefinition : SagaDefinition<SignupState>
         sagaConfigurator.Message<SignupConfirmationRequested>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
         sagaConfigurator.Message<EmailConfirmed>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
         sagaConfigurator.Message<Fault<SendConfirmationMail>>(x => x.UsePartitioner(partition, m => m.Message.Message.SignupId));
+        sagaConfigurator.Message<SignupStalled>(x => x.UsePartitioner(partition, m => m.Message.SignupId));
     }
 }

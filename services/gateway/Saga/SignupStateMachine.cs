@@ -37,6 +37,8 @@ public sealed partial class SignupStateMachine : MassTransitStateMachine<SignupS
     public Event<SignupRejected> Rejected { get; private set; } = null!;
     /// <summary>The gateway's deadline sweeper: the signup waited too long for a step.</summary>
     public Event<SignupTimedOut> TimedOut { get; private set; } = null!;
+    /// <summary>The gateway's deadline sweeper: the signup waited on a command this saga sent, unchanged, for too long.</summary>
+    public Event<SignupStalled> Stalled { get; private set; } = null!;
 
     readonly SignupDeadlines _deadlines;
 
@@ -62,6 +64,7 @@ public sealed partial class SignupStateMachine : MassTransitStateMachine<SignupS
         Event(() => Approved, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => Rejected, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => TimedOut, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => Stalled, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
 
         // Anything not handled below is a duplicate or arrived too late to matter.
         OnUnhandledEvent(context => context.Ignore());
@@ -133,13 +136,12 @@ public sealed partial class SignupStateMachine : MassTransitStateMachine<SignupS
                 .Then(c =>
                 {
                     c.Saga.SlackStatus = StepStatus.Running;
-                    c.Saga.SlackDetail = "approved";
+                    c.Saga.SlackDetail = ApprovedDetail;
                     c.Saga.ApprovalBy = c.Message.ApprovedBy;
                     Touch(c.Saga, clock);
                     c.Saga.Deadline = c.Saga.UpdatedAt.ToUniversalTime() + _deadlines.Deadline; // for the invite itself
                 })
-                .SendAsync(Queue(QueueNames.InviteToSlack),
-                    c => Task.FromResult(new InviteToSlack(c.Saga.CorrelationId, c.Saga.Name!, c.Saga.Email!, Approved: true)))
+                .SendAsync(Queue(QueueNames.InviteToSlack), c => Task.FromResult(Invite(c.Saga)))
                 .TransitionTo(Inviting),
             When(Rejected)
                 .Then(c =>
@@ -183,15 +185,29 @@ public sealed partial class SignupStateMachine : MassTransitStateMachine<SignupS
                 })
                 .Fail(this, clock, c => c.Saga.FailureReason!));
 
+        // A command this saga sent went unanswered and the signup has not changed since the sweeper looked: send it again.
+        // The saga is saved before the outbox sends, so a send lost as the broker goes down is never repeated otherwise
+        // (the redelivered event finds the work done). The consumers are idempotent: Slack answers already_invited, a
+        // deleted contact deletes as gone, marking failed twice is the same record. Touching the signup makes the sweeper
+        // wait another Signup:ResendAfter before the next nudge; elsewhere the event is ignored (OnUnhandledEvent).
+        During(Inviting,
+            When(Stalled, c => Unchanged(c) && c.Saga.SlackStatus == StepStatus.Running)
+                .Then(c => Touch(c.Saga, clock))
+                .SendAsync(Queue(QueueNames.InviteToSlack), c => Task.FromResult(Invite(c.Saga))));
+        During(Failed,
+            When(Stalled, c => Unchanged(c) && (c.Saga.CrmStatus == StepStatus.Compensating || c.Saga.StoreStatus == StepStatus.Compensating))
+                .Then(c => Touch(c.Saga, clock))
+                .ThenAsync(ResendCompensation));
+
         // A step that finishes after the signup failed leaves something behind: undo it now.
         During(Failed,
             When(Requested)
                 .Then(c => { c.Saga.Requested = true; c.Saga.Name ??= c.Message.Name; c.Saga.Email ??= c.Message.Email; }),
             When(Stored)
-                .Then(c => { c.Saga.StoreStatus = StepStatus.Done; c.Saga.StoreAttempts = Attempts(c.Saga.StoreAttempts, c.Message.Attempts); })
+                .Then(c => { c.Saga.StoreStatus = StepStatus.Done; c.Saga.StoreAttempts = Attempts(c.Saga.StoreAttempts, c.Message.Attempts); Touch(c.Saga, clock); })
                 .ThenAsync(Compensate),
             When(Synced)
-                .Then(c => RecordContact(c.Saga, c.Message))
+                .Then(c => { RecordContact(c.Saga, c.Message); Touch(c.Saga, clock); })
                 .ThenAsync(Compensate),
             When(ContactDeleted)
                 .Then(c => { c.Saga.CrmStatus = StepStatus.Compensated; Touch(c.Saga, clock); }),
@@ -213,6 +229,17 @@ public sealed partial class SignupStateMachine : MassTransitStateMachine<SignupS
 
     /// <summary>The failure reason of a signup an admin rejected.</summary>
     public const string RejectedReason = "admin:rejected";
+
+    /// <summary>The Slack step's detail once an admin approved: the invite it sends (and re-sends) is marked approved.</summary>
+    public const string ApprovedDetail = "approved";
+
+    /// <summary>The invite for this signup; approved when an admin approved it (the Approval strategy's second round).</summary>
+    internal static InviteToSlack Invite(SignupState saga) =>
+        new(saga.CorrelationId, saga.Name!, saga.Email!, Approved: saga.SlackDetail == ApprovedDetail);
+
+    /// <summary>A nudge about the signup as it is now, not one published before it last changed.</summary>
+    static bool Unchanged(BehaviorContext<SignupState, SignupStalled> context) =>
+        context.Saga.UpdatedAt <= context.Message.UnchangedSince;
 
     static string FaultDetail<T>(Fault<T> fault) =>
         fault.Exceptions.FirstOrDefault() is { } e ? $"{e.ExceptionType}: {e.Message}" : "gave up";
@@ -244,21 +271,32 @@ public sealed partial class SignupStateMachine : MassTransitStateMachine<SignupS
     internal static async Task Compensate(BehaviorContext<SignupState> context)
     {
         var saga = context.Saga;
-        var reason = saga.FailureReason ?? "failed";
-        if (saga.CrmStatus == StepStatus.Done)
+        if (saga.CrmStatus == StepStatus.Done && saga.CrmCreated && saga.CrmContactId is not null)
         {
-            if (saga.CrmCreated && saga.CrmContactId is not null)
-            {
-                saga.CrmStatus = StepStatus.Compensating;
-                await context.Send(Queue(QueueNames.DeleteContact), new DeleteContact(saga.CorrelationId, saga.CrmContactId));
-            }
+            saga.CrmStatus = StepStatus.Compensating;
+            await SendDeleteContact(context);
         }
         if (saga.StoreStatus == StepStatus.Done)
         {
             saga.StoreStatus = StepStatus.Compensating;
-            await context.Send(Queue(QueueNames.MarkSignupFailed), new MarkSignupFailed(saga.CorrelationId, reason));
+            await SendMarkFailed(context);
         }
     }
+
+    /// <summary>Sends again the undo command of every step still compensating (no answer came back).</summary>
+    static async Task ResendCompensation(BehaviorContext<SignupState> context)
+    {
+        if (context.Saga.CrmStatus == StepStatus.Compensating && context.Saga.CrmContactId is not null)
+            await SendDeleteContact(context);
+        if (context.Saga.StoreStatus == StepStatus.Compensating)
+            await SendMarkFailed(context);
+    }
+
+    static Task SendDeleteContact(BehaviorContext<SignupState> context) =>
+        context.Send(Queue(QueueNames.DeleteContact), new DeleteContact(context.Saga.CorrelationId, context.Saga.CrmContactId!));
+
+    static Task SendMarkFailed(BehaviorContext<SignupState> context) =>
+        context.Send(Queue(QueueNames.MarkSignupFailed), new MarkSignupFailed(context.Saga.CorrelationId, context.Saga.FailureReason ?? "failed"));
 
     internal static Uri Queue(string name) => new($"queue:{name}");
 }
@@ -269,8 +307,7 @@ static class SignupStateMachineBinders
         SignupStateMachine machine) where T : class =>
         binder.If(c => SignupStateMachine.ReadyToInvite(c.Saga), then => then
             .Then(c => c.Saga.SlackStatus = StepStatus.Running)
-            .SendAsync(SignupStateMachine.Queue(QueueNames.InviteToSlack),
-                c => Task.FromResult(new InviteToSlack(c.Saga.CorrelationId, c.Saga.Name!, c.Saga.Email!)))
+            .SendAsync(SignupStateMachine.Queue(QueueNames.InviteToSlack), c => Task.FromResult(SignupStateMachine.Invite(c.Saga)))
             .TransitionTo(machine.Inviting));
 
     public static EventActivityBinder<SignupState, T> Fail<T>(this EventActivityBinder<SignupState, T> binder,

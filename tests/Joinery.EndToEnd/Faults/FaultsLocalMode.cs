@@ -19,7 +19,7 @@ public sealed class FaultsCollection : ICollectionFixture<FaultsLocalMode>
 /// <c>JOINERY_RABBITMQ_NODE</c>/<c>_PORT</c>), so the tests may stop and restart the broker without touching the
 /// machine's; its own ports (gateway 8280, store 8281, crm-sync 8282, slack-invite 8283, fake APIs 8290), state folder
 /// (<c>.local/e2e-faults</c>) and virtual host. Retries are shortened so that transient failures clear within seconds,
-/// and the deadline sweeper looks every second.
+/// and the deadline sweeper looks every second and has a lost command sent again after 5 s.
 /// </summary>
 public sealed class FaultsLocalMode : IAsyncLifetime
 {
@@ -41,6 +41,8 @@ public sealed class FaultsLocalMode : IAsyncLifetime
         ["Admin__Username"] = AdminUser,
         ["Admin__Password"] = AdminPassword,
         ["Signup__DeadlineSweepInterval"] = "00:00:01",
+        // A command lost with the broker is sent again after this long unanswered (the default is 2 minutes).
+        ["Signup__ResendAfter"] = "00:00:05",
         ["ActiveCampaign__Retry__InitialDelay"] = "00:00:00.200",
         ["ActiveCampaign__Retry__InProcessMaxDelay"] = "00:00:01",
         ["ActiveCampaign__Timeout"] = "00:00:02",

@@ -32,7 +32,8 @@ public sealed class Deploying_every_setting_the_code_reads
         ["Slack:InviteLinkWarnDays"] = "safe default (3 days)",
         // How many invites one process works on at once (its consumer's concurrency): tuning with a safe default.
         ["Slack:ConcurrentInvites"] = "safe default (8 per process)",
-        // When a signup gives up on a step that never answers (SignupDeadlines), and how often the gateway looks.
+        // When a signup gives up on a step that never answers (SignupDeadlines), how often the gateway looks, and when it has
+        // a command left unanswered sent again.
         ["Signup:Deadline"] = "safe default (1 hour, beyond the consumers' 30-minute retry deadline)",
         ["Signup:ApprovalDeadline"] = "safe default (14 days)",
         ["Signup:DeadlineSweepInterval"] = "safe default (30 s)",
@@ -43,6 +44,7 @@ public sealed class Deploying_every_setting_the_code_reads
         ["RateLimiting:AdminSignInLimit"] = "safe default (5)",
         ["RateLimiting:AdminSignInWindow"] = "safe default (15 minutes)",
         ["Signup:ConfirmationDeadline"] = "safe default (48 hours for the visitor to follow the confirmation link)",
+        ["Signup:ResendAfter"] = "safe default (2 minutes, well under Signup:Deadline)",
     };
 
     [Fact]

@@ -29,10 +29,7 @@ public abstract class ApprovalSagaSpecs : IAsyncLifetime
 
     async Task<SignupState> AwaitingApproval()
     {
-        await _saga.Publish(new SignupRequested(_id, "Ada Lovelace", "ada@example.com", "ada@example.com", DateTimeOffset.UtcNow));
-        await _saga.Publish(new SignupStored(_id));
-        await _saga.Publish(new ContactSynced(_id, "42", Created: true, Skipped: false));
-        await _saga.WaitForState(_id, "Inviting");
+        await _saga.ReachInviting(_id);
         await _saga.Publish(new ApprovalRequested(_id));
         return await _saga.WaitForState(_id, "AwaitingApproval");
     }
@@ -87,10 +84,7 @@ public abstract class ApprovalSagaSpecs : IAsyncLifetime
     [Fact]
     public async Task A_decision_for_a_signup_that_is_not_waiting_changes_nothing()
     {
-        await _saga.Publish(new SignupRequested(_id, "Ada Lovelace", "ada@example.com", "ada@example.com", DateTimeOffset.UtcNow));
-        await _saga.Publish(new SignupStored(_id));
-        await _saga.Publish(new ContactSynced(_id, "42", Created: true, Skipped: false));
-        await _saga.WaitForState(_id, "Inviting");
+        await _saga.ReachInviting(_id);
 
         await _saga.Publish(new SignupRejected(_id, null, "admin", DateTimeOffset.UtcNow));
         await _saga.Publish(new SlackInvited(_id, SlackOutcomes.Invited));

@@ -67,6 +67,49 @@ public abstract class SagaStoreContract(AdapterStorage<ISagaStore<SignupState>> 
     }
 
     [SkippableFact]
+    public async Task The_stalled_query_should_find_only_signups_waiting_on_a_command_unchanged_for_the_interval()
+    {
+        var now = DateTimeOffset.Parse("2026-11-25T12:00:00.5Z");
+        var resendAfter = TimeSpan.FromMinutes(2);
+        SignupState With(string state, DateTimeOffset updated, string slack = StepStatus.Pending, string crm = StepStatus.Done,
+            string store = StepStatus.Done)
+        {
+            var saga = NewSaga();
+            (saga.CurrentState, saga.UpdatedAt, saga.SlackStatus, saga.CrmStatus, saga.StoreStatus) = (state, updated.ToUniversalTime(), slack, crm, store);
+            return saga;
+        }
+        var stale = now - resendAfter;
+        var stalled = new[]
+        {
+            With("Inviting", stale.AddTicks(-1), slack: StepStatus.Running),
+            With("Failed", stale.AddMinutes(-30), slack: StepStatus.Failed, crm: StepStatus.Compensating),
+            With("Failed", stale.AddSeconds(-1), slack: StepStatus.Failed, crm: StepStatus.Compensated, store: StepStatus.Compensating),
+            // The same instant written with another offset is still before the cut-off.
+            With("Inviting", new DateTimeOffset(2026, 11, 25, 13, 50, 0, TimeSpan.FromHours(2)), slack: StepStatus.Running),
+        };
+        var notStalled = new[]
+        {
+            With("Inviting", stale.AddMilliseconds(1), slack: StepStatus.Running), // changed within the interval
+            With("Processing", stale.AddHours(-1), crm: StepStatus.Pending), // waiting on the steps, not on a command
+            With("AwaitingApproval", stale.AddHours(-1), slack: StepStatus.AwaitingApproval),
+            With("Completed", stale.AddHours(-1), slack: StepStatus.Done),
+            With("Failed", stale.AddHours(-1), slack: StepStatus.Failed, crm: StepStatus.Compensated, store: StepStatus.Compensated),
+            With("Failed", stale.AddHours(-1), crm: StepStatus.CompensationFailed, store: StepStatus.Failed),
+        };
+        foreach (var saga in stalled.Concat(notStalled))
+            await _store.Insert(saga);
+
+        var ids = stalled.Concat(notStalled).Select(s => s.CorrelationId).ToHashSet();
+        var found = await _store.Query(SignupDeadlines.Stalled(now, resendAfter, lastDisruption: now));
+        Assert.Equal(stalled.Select(s => s.CorrelationId).Order(), found.Select(s => s.CorrelationId).Where(ids.Contains).Order());
+
+        // Only those last changed at or before the last disruption: the others' commands were sent on a sound connection.
+        var disruption = stale.AddMinutes(-30);
+        var beforeDisruption = await _store.Query(SignupDeadlines.Stalled(now, resendAfter, disruption));
+        Assert.Equal([stalled[1].CorrelationId], beforeDisruption.Select(s => s.CorrelationId).Where(ids.Contains));
+    }
+
+    [SkippableFact]
     public async Task Should_load_what_it_inserted()
     {
         var saga = NewSaga();

@@ -5,54 +5,17 @@ using Joinery.ServiceDefaults;
 using Joinery.Tests.Support;
 using MassTransit;
 using MassTransit.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Joinery.Tests.Gateway;
-
-/// <summary>A clock the test moves by hand: deadlines pass without waiting for them.</summary>
-public sealed class ManualClock(DateTimeOffset start) : TimeProvider
-{
-    public DateTimeOffset Now { get; set; } = start;
-    public override DateTimeOffset GetUtcNow() => Now;
-    public void Advance(TimeSpan by) => Now += by;
-}
 
 /// <summary>
 /// A step that never answers: the saga stores a deadline when the signup starts, and a <see cref="SignupTimedOut"/>
 /// (the gateway's sweeper) past it fails the signup naming the step and compensates; before the deadline, or once the
 /// signup is final, the event changes nothing. Run on MassTransit's in-memory repository and on our SQLite one.
 /// </summary>
-public abstract class SignupDeadlineSpecs : IAsyncLifetime
+public abstract class SignupDeadlineSpecs : ClockedSagaSpecs
 {
-    protected static readonly SignupDeadlines Deadlines = new()
-    {
-        Deadline = TimeSpan.FromMinutes(10),
-        ApprovalDeadline = TimeSpan.FromDays(2),
-        SweepInterval = TimeSpan.FromSeconds(1),
-    };
-
-    protected readonly TempDirectory Directory = new();
-    protected readonly ManualClock Clock = new(DateTimeOffset.Parse("2026-11-25T10:00:00Z"));
-    protected readonly Guid Id = Guid.NewGuid();
-    SignupSagaHarness? _saga;
-
-    protected SignupSagaHarness Saga => _saga!;
-
-    protected abstract ISagaRepositoryRegistrationProvider? Repository();
-
-    public async Task InitializeAsync() =>
-        _saga = await SignupSagaHarness.Start(Repository(), services => services
-            .AddSingleton<TimeProvider>(Clock)
-            .AddSingleton(Deadlines));
-
-    public async Task DisposeAsync()
-    {
-        if (_saga is not null)
-            await _saga.DisposeAsync();
-        Directory.Dispose();
-    }
-
     SignupRequested Requested => new(Id, "Ada Lovelace", "ada@example.com", "ada@example.com", Clock.GetUtcNow());
 
     Task TimeOut() => Saga.Publish(new SignupTimedOut(Id, "test", Clock.GetUtcNow()));
@@ -93,10 +56,7 @@ public abstract class SignupDeadlineSpecs : IAsyncLifetime
     [Fact]
     public async Task A_slack_invite_that_never_answers_should_fail_the_signup_and_delete_the_contact()
     {
-        await Saga.Publish(Requested);
-        await Saga.Publish(new SignupStored(Id));
-        await Saga.Publish(new ContactSynced(Id, "42", Created: true, Skipped: false));
-        await Saga.WaitForState(Id, "Inviting");
+        await Saga.ReachInviting(Id);
 
         Clock.Advance(TimeSpan.FromMinutes(10));
         await TimeOut();
@@ -132,10 +92,7 @@ public abstract class SignupDeadlineSpecs : IAsyncLifetime
     [Fact]
     public async Task A_timeout_of_a_completed_signup_should_be_ignored()
     {
-        await Saga.Publish(Requested);
-        await Saga.Publish(new SignupStored(Id));
-        await Saga.Publish(new ContactSynced(Id, "42", Created: true, Skipped: false));
-        await Saga.WaitForState(Id, "Inviting");
+        await Saga.ReachInviting(Id);
         await Saga.Publish(new SlackInvited(Id, SlackOutcomes.Invited));
         await Saga.WaitForState(Id, "Completed");
 
@@ -153,10 +110,7 @@ public abstract class SignupDeadlineSpecs : IAsyncLifetime
     [Fact]
     public async Task Awaiting_approval_should_have_the_longer_deadline_and_then_time_out_naming_the_approval()
     {
-        await Saga.Publish(Requested);
-        await Saga.Publish(new SignupStored(Id));
-        await Saga.Publish(new ContactSynced(Id, "42", Created: true, Skipped: false));
-        await Saga.WaitForState(Id, "Inviting");
+        await Saga.ReachInviting(Id);
         Clock.Advance(TimeSpan.FromMinutes(1));
         await Saga.Publish(new ApprovalRequested(Id));
         var waiting = await Saga.WaitForState(Id, "AwaitingApproval");
@@ -189,7 +143,8 @@ public sealed class Signup_deadlines_on_the_sqlite_repository : SignupDeadlineSp
     public async Task The_sweeper_should_time_out_each_overdue_signup_once_and_leave_the_others()
     {
         var store = new SqliteSagaStore<SignupState>(new SqliteDatabase(Directory.File("gateway.db")));
-        var sweeper = new SignupDeadlineSweeper(store, Saga.Harness.Bus, Deadlines, Clock, NullLogger<SignupDeadlineSweeper>.Instance);
+        var sweeper = new SignupDeadlineSweeper(store, Saga.Harness.Bus, Deadlines, new BrokerDisruptions(Clock), Clock,
+            NullLogger<SignupDeadlineSweeper>.Instance);
         var later = Guid.NewGuid();
 
         await Saga.Publish(new SignupRequested(Id, "Ada Lovelace", "ada@example.com", "ada@example.com", Clock.GetUtcNow()));
@@ -199,11 +154,12 @@ public sealed class Signup_deadlines_on_the_sqlite_repository : SignupDeadlineSp
         await Saga.Publish(new SignupRequested(later, "Grace Hopper", "grace@example.com", "grace@example.com", Clock.GetUtcNow()));
         await Saga.WaitForState(later, "Processing");
 
-        Assert.Equal(0, await sweeper.Sweep(CancellationToken.None));
+        Assert.Equal(new SweepResult(0, 0), await sweeper.Sweep(CancellationToken.None));
 
         Clock.Advance(TimeSpan.FromMinutes(6)); // the first is 11 minutes old, the second 6
-        Assert.Equal(1, await sweeper.Sweep(CancellationToken.None));
-        Assert.Equal(0, await sweeper.Sweep(CancellationToken.None)); // published already, not again while the saga works
+        Assert.Equal(new SweepResult(1, 0), await sweeper.Sweep(CancellationToken.None));
+        // Published already, not again while the saga works.
+        Assert.Equal(new SweepResult(0, 0), await sweeper.Sweep(CancellationToken.None));
         var failed = await Saga.WaitForState(Id, "Failed");
         Assert.Equal("timeout:crm", failed.FailureReason);
         Assert.True(await Saga.WaitForSent<MarkSignupFailed>(m => m.SignupId == Id));
@@ -212,7 +168,7 @@ public sealed class Signup_deadlines_on_the_sqlite_repository : SignupDeadlineSp
         Assert.Equal("Processing", (await store.Load(later))!.CurrentState);
 
         Clock.Advance(TimeSpan.FromMinutes(5)); // both are past their deadline now; only the one still waiting is overdue
-        Assert.Equal(1, await sweeper.Sweep(CancellationToken.None));
+        Assert.Equal(new SweepResult(1, 0), await sweeper.Sweep(CancellationToken.None));
         Assert.Equal("timeout:store", (await Saga.WaitForState(later, "Failed")).FailureReason);
     }
 }

@@ -1,3 +1,4 @@
+using Joinery.Contracts;
 using Joinery.Gateway.Saga;
 using Joinery.Gateway.SagaRepository;
 using Joinery.Tests.Support;
@@ -63,6 +64,19 @@ public sealed class SignupSagaHarness : IAsyncDisposable
             TimeSpan.FromSeconds(15), what)!;
 
     public Task<SignupState> WaitForState(Guid id, string state) => WaitFor(id, s => s.CurrentState == state, $"state {state}");
+
+    /// <summary>
+    /// The usual way to the invite: Ada's signup requested (at the harness's clock), stored, and synced to CRM contact
+    /// 42 that it created; returns the signup once in Inviting (the InviteToSlack may still be on its way: WaitForSent).
+    /// </summary>
+    public async Task<SignupState> ReachInviting(Guid id)
+    {
+        var now = _provider.GetRequiredService<TimeProvider>().GetUtcNow();
+        await Publish(new SignupRequested(id, "Ada Lovelace", "Ada@Example.com", "ada@example.com", now));
+        await Publish(new SignupStored(id));
+        await Publish(new ContactSynced(id, "42", Created: true, Skipped: false));
+        return await WaitForState(id, "Inviting");
+    }
 
     /// <summary>
     /// True once a matching message was sent. The outbox releases sends after the saga is saved, so a test that saw

@@ -59,11 +59,7 @@ public abstract class SignupSagaSpecs : IAsyncLifetime
     [SkippableFact]
     public async Task Submitting_a_signup_should_reach_completed()
     {
-        await Saga.Publish(Requested);
-        await Saga.Publish(new SignupStored(_id));
-        await Saga.Publish(new ContactSynced(_id, "42", Created: true, Skipped: false));
-
-        var inviting = await Saga.WaitForState(_id, "Inviting");
+        var inviting = await Saga.ReachInviting(_id);
         Assert.True(await InviteSent());
         Assert.Equal(StepStatus.Done, inviting.StoreStatus);
         Assert.Equal(StepStatus.Done, inviting.CrmStatus);
@@ -155,10 +151,7 @@ public abstract class SignupSagaSpecs : IAsyncLifetime
     [SkippableFact]
     public async Task A_slack_failure_should_compensate_both_steps()
     {
-        await Saga.Publish(Requested);
-        await Saga.Publish(new SignupStored(_id));
-        await Saga.Publish(new ContactSynced(_id, "42", Created: true, Skipped: false));
-        await Saga.WaitForState(_id, "Inviting");
+        await Saga.ReachInviting(_id);
         await Saga.Publish(new SlackInviteFailed(_id, "slack:invalid_email"));
 
         var failed = await Saga.WaitForState(_id, "Failed");
@@ -200,10 +193,7 @@ public abstract class SignupSagaSpecs : IAsyncLifetime
     [SkippableFact]
     public async Task Slack_giving_up_should_fail_and_compensate()
     {
-        await Saga.Publish(Requested);
-        await Saga.Publish(new SignupStored(_id));
-        await Saga.Publish(new ContactSynced(_id, "42", Created: true, Skipped: false));
-        await Saga.WaitForState(_id, "Inviting");
+        await Saga.ReachInviting(_id);
         await Saga.Harness.Bus.Publish<Fault<InviteToSlack>>(new
         {
             Message = new InviteToSlack(_id, "Ada", "ada@example.com"),

@@ -66,6 +66,34 @@ public sealed class Rendering_the_mongodb_queries
     }
 
     [Fact]
+    public void The_stalled_sweep_should_compare_utc_update_strings_and_the_pending_command_statuses()
+    {
+        // Local offset on purpose: the cut-off is made in UTC, as UpdatedAt is written.
+        var now = new DateTimeOffset(2026, 11, 25, 13, 2, 0, 500, TimeSpan.FromHours(2));
+        var rendered = Render<SignupState>(new ExpressionFilterDefinition<SignupState>(SignupDeadlines.Stalled(now, TimeSpan.FromMinutes(2), now)));
+
+        // UpdatedAt before the cut-off, and either Inviting with the invite sent or Failed with an undo sent.
+        Assert.Equal(new BsonDocument("$and", new BsonArray
+        {
+            new BsonDocument("UpdatedAt", new BsonDocument("$lt", "2026-11-25T11:00:00.5+00:00")),
+            new BsonDocument("$or", new BsonArray
+            {
+                new BsonDocument { { "CurrentState", "Inviting" }, { "SlackStatus", "Running" } },
+                new BsonDocument("$and", new BsonArray
+                {
+                    new BsonDocument("CurrentState", "Failed"),
+                    new BsonDocument("$or", new BsonArray { new BsonDocument("CrmStatus", "Compensating"), new BsonDocument("StoreStatus", "Compensating") }),
+                }),
+            }),
+        }), rendered);
+
+        // The last disruption earlier than the interval: the cut-off is just after it.
+        var disruption = new DateTimeOffset(2026, 11, 25, 10, 30, 0, TimeSpan.Zero);
+        var afterDisruption = Render<SignupState>(new ExpressionFilterDefinition<SignupState>(SignupDeadlines.Stalled(now, TimeSpan.FromMinutes(2), disruption)));
+        Assert.Equal(new BsonDocument("$lt", "2026-11-25T10:30:00.0000001+00:00"), afterDisruption["$and"][0]["UpdatedAt"]);
+    }
+
+    [Fact]
     public void Saga_ids_should_be_standard_binary_guids()
     {
         var rendered = Render(MongoSagaStore<SignupState>.ById(Id));
