@@ -58,7 +58,7 @@ public sealed class Rendering_the_mongodb_queries
         Assert.Equal(new BsonDocument
         {
             { "Deadline", new BsonDocument { { "$ne", BsonNull.Value }, { "$lt", "2026-11-25T11:00:00.5+00:00" } } },
-            { "CurrentState", new BsonDocument("$in", new BsonArray { "Processing", "Inviting", "AwaitingApproval" }) },
+            { "CurrentState", new BsonDocument("$in", new BsonArray { "Processing", "Inviting", "AwaitingApproval", "AwaitingConfirmation" }) },
         }, rendered);
         // The string order is the time order for UTC values, with or without a (trimmed) fraction.
         Assert.True(string.CompareOrdinal("2026-11-25T11:00:00+00:00", "2026-11-25T11:00:00.5+00:00") < 0);
