@@ -19,10 +19,10 @@ namespace Joinery.ServiceDefaults;
 public sealed class SqliteDatabase
 {
     // One gate per file, not per instance: tests and hosts may create several instances for the same path.
-    static readonly ConcurrentDictionary<string, SemaphoreSlim> WriteGates = new(StringComparer.Ordinal);
+    static readonly ConcurrentDictionary<string, SqliteWriteGate> WriteGates = new(StringComparer.Ordinal);
 
     readonly string _connectionString;
-    readonly SemaphoreSlim _writeGate;
+    readonly SqliteWriteGate _writeGate;
     int _initialized;
 
     public SqliteDatabase(string path)
@@ -37,7 +37,7 @@ public sealed class SqliteDatabase
             DefaultTimeout = 30,
             Pooling = true,
         }.ToString();
-        _writeGate = WriteGates.GetOrAdd(Path, _ => new SemaphoreSlim(1, 1));
+        _writeGate = WriteGates.GetOrAdd(Path, _ => new SqliteWriteGate());
     }
 
     public string Path { get; }
@@ -81,7 +81,7 @@ public sealed class SqliteDatabase
         var connection = await Open(cancellationToken);
         try
         {
-            await _writeGate.WaitAsync(cancellationToken);
+            await _writeGate.Enter(cancellationToken);
         }
         catch
         {
@@ -105,34 +105,4 @@ public sealed class SqliteDatabase
 
     /// <summary>SQLite's constraint error, the one a second insert of the same key raises.</summary>
     public static bool IsUniqueViolation(SqliteException ex) => ex.SqliteErrorCode == 19;
-}
-
-/// <summary>The connection of one turn at writing a file; disposing it closes the connection and lets the next writer in.</summary>
-public sealed class SqliteWriter : IAsyncDisposable
-{
-    readonly SemaphoreSlim _gate;
-    int _disposed;
-
-    internal SqliteWriter(SqliteConnection connection, SemaphoreSlim gate)
-    {
-        Connection = connection;
-        _gate = gate;
-    }
-
-    public SqliteConnection Connection { get; }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-            return;
-        try
-        {
-            // Closing rolls back a transaction left open, before the next writer comes in.
-            await Connection.DisposeAsync();
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
 }

@@ -88,4 +88,27 @@ public sealed class Writing_one_sqlite_file_from_many_tasks : IDisposable
         await using var rows = connection.Command("SELECT group_concat(id) FROM rows");
         Assert.Equal("2", await rows.ExecuteScalarAsync());
     }
+
+    [Fact]
+    public async Task Should_pass_the_turn_on_past_a_writer_that_gave_up_waiting()
+    {
+        var gate = new SqliteWriteGate();
+        await gate.Enter();
+        using var givesUp = new CancellationTokenSource();
+        var impatient = gate.Enter(givesUp.Token);
+        var patient = gate.Enter();
+        Assert.False(impatient.IsCompleted);
+        Assert.False(patient.IsCompleted);
+
+        await givesUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => impatient);
+        Assert.False(patient.IsCompleted); // the turn is still taken
+
+        gate.Leave();
+        await patient.WaitAsync(TimeSpan.FromSeconds(10));
+        var next = gate.Enter();
+        Assert.False(next.IsCompleted); // the patient writer holds the turn now
+        gate.Leave();
+        await next.WaitAsync(TimeSpan.FromSeconds(10));
+    }
 }
