@@ -72,9 +72,9 @@ public sealed class SqliteDatabase
 
     /// <summary>
     /// A connection on which this process writes the file alone until the writer is disposed: every other
-    /// <see cref="BeginWrite"/> on the same file waits for it (asynchronously, in order). Reads go through
-    /// <see cref="Open"/> and never wait here. Do not begin a second write of the same file while holding one: it
-    /// would wait for itself.
+    /// <see cref="BeginWrite"/> on the same file waits for it, asynchronously (see <see cref="SqliteWriteGate"/>).
+    /// Reads go through <see cref="Open"/> and never wait here. Do not begin a second write of the same file while
+    /// holding one: it would wait for itself.
     /// </summary>
     public async Task<SqliteWriter> BeginWrite(CancellationToken cancellationToken = default)
     {
