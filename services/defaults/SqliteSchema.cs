@@ -39,6 +39,13 @@ public sealed class SqliteSchema(SqliteDatabase database, string createStatement
         await Ensure(cancellationToken);
         return await database.Open(cancellationToken);
     }
+
+    /// <summary>A turn at writing a file in which the tables exist (see <see cref="SqliteDatabase.BeginWrite"/>).</summary>
+    public async Task<SqliteWriter> BeginWrite(CancellationToken cancellationToken = default)
+    {
+        await Ensure(cancellationToken);
+        return await database.BeginWrite(cancellationToken);
+    }
 }
 
 public static class SqliteCommands

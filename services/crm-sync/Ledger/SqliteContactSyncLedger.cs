@@ -26,7 +26,8 @@ public sealed class SqliteContactSyncLedger(SqliteDatabase database) : IContactS
 
     public async Task<ContactSyncEntry> Record(ContactSyncEntry entry, CancellationToken cancellationToken = default)
     {
-        await using var connection = await _schema.Open(cancellationToken);
+        await using var writer = await _schema.BeginWrite(cancellationToken);
+        var connection = writer.Connection;
         // Two deliveries racing on two instances both reach the CRM; the first answer recorded is the one
         // both report, so the saga never sees "created" and "updated" for the same signup.
         await using (var insert = connection.Command("""

@@ -42,8 +42,8 @@ public sealed class SqliteAdminAuditLog : IAdminAuditLog
     public async Task Record(AdminAuditEntry entry, CancellationToken cancellationToken = default)
     {
         await _initialized.Value;
-        await using var connection = await _database.Open(cancellationToken);
-        await using var command = connection.CreateCommand();
+        await using var writer = await _database.BeginWrite(cancellationToken);
+        await using var command = writer.Connection.CreateCommand();
         command.CommandText = "INSERT INTO admin_audit (at, actor, action, signup_id, detail) VALUES ($at, $actor, $action, $id, $detail)";
         command.Parameters.AddWithValue("$at", entry.At.ToString("O"));
         command.Parameters.AddWithValue("$actor", entry.Actor);

@@ -34,8 +34,7 @@ public interface ISignupLedger
 
 public sealed class SqliteSignupLedger(SqliteDatabase database) : ISignupLedger
 {
-    // One writer at a time in this process; the IMMEDIATE transaction covers other processes sharing the file.
-    readonly SemaphoreSlim _gate = new(1, 1);
+    readonly PublishedMarks _published = new(database);
 
     public async Task Initialize(CancellationToken cancellationToken = default)
     {
@@ -67,56 +66,44 @@ public sealed class SqliteSignupLedger(SqliteDatabase database) : ISignupLedger
         CancellationToken cancellationToken = default)
     {
         var (signupId, normalizedEmail, payload) = (message.SignupId, message.NormalizedEmail, JsonSerializer.Serialize(message));
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            await using var connection = await database.Open(cancellationToken);
-            await using var transaction = connection.BeginTransaction(deferred: false);
+        // The write gate makes this process's look-up and insert one step; the IMMEDIATE transaction does the same
+        // against other processes sharing the file.
+        await using var writer = await database.BeginWrite(cancellationToken);
+        var connection = writer.Connection;
+        await using var transaction = connection.BeginTransaction(deferred: false);
 
-            await using (var find = connection.CreateCommand())
-            {
-                find.Transaction = transaction;
-                find.CommandText = "SELECT signup_id FROM accepted_signups WHERE normalized_email = $email ORDER BY accepted_at DESC LIMIT 1";
-                find.Parameters.AddWithValue("$email", normalizedEmail);
-                if (await find.ExecuteScalarAsync(cancellationToken) is string existing)
-                {
-                    var existingId = Guid.Parse(existing);
-                    if (!await hasFailed(existingId))
-                        return (existingId, false);
-                }
-            }
-
-            await using (var insert = connection.CreateCommand())
-            {
-                insert.Transaction = transaction;
-                insert.CommandText = """
-                    INSERT INTO accepted_signups (signup_id, normalized_email, accepted_at, payload, published_at)
-                    VALUES ($id, $email, $at, $payload, NULL)
-                    """;
-                insert.Parameters.AddWithValue("$payload", payload);
-                insert.Parameters.AddWithValue("$id", signupId.ToString());
-                insert.Parameters.AddWithValue("$email", normalizedEmail);
-                insert.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.UtcDateTime.ToString("O"));
-                await insert.ExecuteNonQueryAsync(cancellationToken);
-            }
-            await transaction.CommitAsync(cancellationToken);
-            return (signupId, true);
-        }
-        finally
+        await using (var find = connection.CreateCommand())
         {
-            _gate.Release();
+            find.Transaction = transaction;
+            find.CommandText = "SELECT signup_id FROM accepted_signups WHERE normalized_email = $email ORDER BY accepted_at DESC LIMIT 1";
+            find.Parameters.AddWithValue("$email", normalizedEmail);
+            if (await find.ExecuteScalarAsync(cancellationToken) is string existing)
+            {
+                var existingId = Guid.Parse(existing);
+                if (!await hasFailed(existingId))
+                    return (existingId, false);
+            }
         }
+
+        await using (var insert = connection.CreateCommand())
+        {
+            insert.Transaction = transaction;
+            insert.CommandText = """
+                INSERT INTO accepted_signups (signup_id, normalized_email, accepted_at, payload, published_at)
+                VALUES ($id, $email, $at, $payload, NULL)
+                """;
+            insert.Parameters.AddWithValue("$payload", payload);
+            insert.Parameters.AddWithValue("$id", signupId.ToString());
+            insert.Parameters.AddWithValue("$email", normalizedEmail);
+            insert.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.UtcDateTime.ToString("O"));
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return (signupId, true);
     }
 
-    public async Task MarkPublished(Guid signupId, CancellationToken cancellationToken = default)
-    {
-        await using var connection = await database.Open(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE accepted_signups SET published_at = $at WHERE signup_id = $id";
-        command.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToString("O"));
-        command.Parameters.AddWithValue("$id", signupId.ToString());
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    /// <summary>Returns once the mark is committed, together with the others that were waiting (see <see cref="PublishedMarks"/>).</summary>
+    public Task MarkPublished(Guid signupId, CancellationToken cancellationToken = default) => _published.Mark(signupId, cancellationToken);
 
     public async Task<IReadOnlyList<SignupRequested>> Unpublished(DateTimeOffset acceptedBefore, int max, CancellationToken cancellationToken = default)
     {
@@ -138,8 +125,8 @@ public sealed class SqliteSignupLedger(SqliteDatabase database) : ISignupLedger
 
     public async Task Forget(Guid signupId, CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.Open(cancellationToken);
-        await using var command = connection.CreateCommand();
+        await using var writer = await database.BeginWrite(cancellationToken);
+        await using var command = writer.Connection.CreateCommand();
         command.CommandText = "DELETE FROM accepted_signups WHERE signup_id = $id";
         command.Parameters.AddWithValue("$id", signupId.ToString());
         await command.ExecuteNonQueryAsync(cancellationToken);

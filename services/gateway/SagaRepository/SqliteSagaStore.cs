@@ -49,8 +49,8 @@ public sealed class SqliteSagaStore<TSaga> : ISagaStore<TSaga> where TSaga : cla
     public async Task Insert(TSaga saga, CancellationToken cancellationToken = default)
     {
         await Initialize();
-        await using var connection = await _database.Open(cancellationToken);
-        await using var command = connection.CreateCommand();
+        await using var writer = await _database.BeginWrite(cancellationToken);
+        await using var command = writer.Connection.CreateCommand();
         command.CommandText = $"INSERT INTO {_table} (correlation_id, version, data, updated_at) VALUES ($id, $version, $data, $at)";
         Bind(command, saga);
         await command.ExecuteNonQueryAsync(cancellationToken);
@@ -59,8 +59,8 @@ public sealed class SqliteSagaStore<TSaga> : ISagaStore<TSaga> where TSaga : cla
     public async Task Update(TSaga saga, CancellationToken cancellationToken = default)
     {
         await Initialize();
-        await using var connection = await _database.Open(cancellationToken);
-        await using var command = connection.CreateCommand();
+        await using var writer = await _database.BeginWrite(cancellationToken);
+        await using var command = writer.Connection.CreateCommand();
         command.CommandText = $"""
             UPDATE {_table} SET version = $version, data = $data, updated_at = $at
              WHERE correlation_id = $id AND version = $expected
@@ -74,8 +74,8 @@ public sealed class SqliteSagaStore<TSaga> : ISagaStore<TSaga> where TSaga : cla
     public async Task Delete(TSaga saga, CancellationToken cancellationToken = default)
     {
         await Initialize();
-        await using var connection = await _database.Open(cancellationToken);
-        await using var command = connection.CreateCommand();
+        await using var writer = await _database.BeginWrite(cancellationToken);
+        await using var command = writer.Connection.CreateCommand();
         command.CommandText = $"DELETE FROM {_table} WHERE correlation_id = $id AND version <= $version";
         command.Parameters.AddWithValue("$id", saga.CorrelationId.ToString());
         command.Parameters.AddWithValue("$version", saga.Version);

@@ -33,7 +33,8 @@ public sealed class SqliteInviteLinkLedger(SqliteDatabase database) : IInviteLin
 
     public async Task<int?> Reserve(Guid signupId, string linkKey, int? maxUses, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        await using var connection = await _schema.Open(cancellationToken);
+        await using var writer = await _schema.BeginWrite(cancellationToken);
+        var connection = writer.Connection;
         // One statement: the count and the insert cannot be split by another writer.
         await using (var insert = connection.Command("""
                          INSERT INTO invite_link_uses (signup_id, link_key, reserved_at)
@@ -54,7 +55,8 @@ public sealed class SqliteInviteLinkLedger(SqliteDatabase database) : IInviteLin
 
     public async Task MarkSent(Guid signupId, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        await using var connection = await _schema.Open(cancellationToken);
+        await using var writer = await _schema.BeginWrite(cancellationToken);
+        var connection = writer.Connection;
         await using var command = connection.Command("UPDATE invite_link_uses SET sent_at = $now WHERE signup_id = $id AND sent_at IS NULL;",
             ("$id", Key(signupId)), ("$now", Timestamp(now)));
         await command.ExecuteNonQueryAsync(cancellationToken);
@@ -62,7 +64,8 @@ public sealed class SqliteInviteLinkLedger(SqliteDatabase database) : IInviteLin
 
     public async Task Release(Guid signupId, CancellationToken cancellationToken = default)
     {
-        await using var connection = await _schema.Open(cancellationToken);
+        await using var writer = await _schema.BeginWrite(cancellationToken);
+        var connection = writer.Connection;
         await using var command = connection.Command("DELETE FROM invite_link_uses WHERE signup_id = $id AND sent_at IS NULL;", ("$id", Key(signupId)));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -76,7 +79,8 @@ public sealed class SqliteInviteLinkLedger(SqliteDatabase database) : IInviteLin
 
     public async Task<bool> TryRecordWarning(string linkKey, string kind, DateOnly day, CancellationToken cancellationToken = default)
     {
-        await using var connection = await _schema.Open(cancellationToken);
+        await using var writer = await _schema.BeginWrite(cancellationToken);
+        var connection = writer.Connection;
         await using var command = connection.Command(
             "INSERT INTO invite_link_warnings (link_key, kind, day) VALUES ($link, $kind, $day) ON CONFLICT DO NOTHING;",
             ("$link", linkKey), ("$kind", kind), ("$day", day.ToString("O", CultureInfo.InvariantCulture)));

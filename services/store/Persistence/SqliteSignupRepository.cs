@@ -20,7 +20,8 @@ public sealed class SqliteSignupRepository(SqliteDatabase database) : ISignupRep
 
     public async Task<AddSignupOutcome> Add(SignupRecord record, CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.Open(cancellationToken);
+        await using var writer = await database.BeginWrite(cancellationToken);
+        var connection = writer.Connection;
         // BEGIN IMMEDIATE takes the write lock up front, so the look-up and the write see the same state.
         await using var transaction = connection.BeginTransaction(deferred: false);
 
@@ -54,8 +55,8 @@ public sealed class SqliteSignupRepository(SqliteDatabase database) : ISignupRep
 
     public async Task<bool> MarkFailed(Guid signupId, string reason, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.Open(cancellationToken);
-        await using var command = connection.CreateCommand();
+        await using var writer = await database.BeginWrite(cancellationToken);
+        await using var command = writer.Connection.CreateCommand();
         command.CommandText = "UPDATE signups SET status = $status, failure_reason = $reason, updated_at = $at WHERE signup_id = $id";
         command.Parameters.AddWithValue("$status", SignupRecord.Failed);
         command.Parameters.AddWithValue("$reason", reason);
@@ -66,8 +67,8 @@ public sealed class SqliteSignupRepository(SqliteDatabase database) : ISignupRep
 
     public async Task<bool> Erase(Guid signupId, CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.Open(cancellationToken);
-        await using var command = connection.CreateCommand();
+        await using var writer = await database.BeginWrite(cancellationToken);
+        await using var command = writer.Connection.CreateCommand();
         command.CommandText = "DELETE FROM signups WHERE signup_id = $id";
         command.Parameters.AddWithValue("$id", signupId.ToString());
         return await command.ExecuteNonQueryAsync(cancellationToken) > 0;

@@ -75,6 +75,21 @@ public abstract class SignupLedgerContract(AdapterStorage<ISignupLedger> storage
     }
 
     [SkippableFact]
+    public async Task Marks_made_at_the_same_time_should_all_take_their_signups_out_of_the_outbox()
+    {
+        var messages = Enumerable.Range(0, 100).Select(_ => Message(Email())).ToList();
+        foreach (var message in messages)
+            await Ledger.Accept(message, Never);
+        var unmarked = messages[^1];
+
+        await Task.WhenAll(messages.SkipLast(1).Select(m => Task.Run(() => Ledger.MarkPublished(m.SignupId))));
+
+        var waiting = (await Ledger.Unpublished(DateTimeOffset.UtcNow.AddSeconds(1), 1000)).Select(m => m.SignupId).ToHashSet();
+        Assert.DoesNotContain(waiting, id => messages.SkipLast(1).Any(m => m.SignupId == id));
+        Assert.Contains(unmarked.SignupId, waiting);
+    }
+
+    [SkippableFact]
     public async Task A_refused_duplicate_should_not_enter_the_outbox()
     {
         var email = Email();
