@@ -190,15 +190,16 @@ public abstract class ConfirmationSagaSpecs : IAsyncLifetime
     {
         var waiting = await AwaitingConfirmation();
         Assert.Null(waiting.ConfirmationMailSentAt);
+        var mailedAt = waiting.UpdatedAt; // a value: the in-memory repository hands out its live instance
 
         // Within the re-send interval the nudge changes nothing: the first mail may still be retrying.
         _clock.Advance(TimeSpan.FromMinutes(3));
-        await Nudge(since: waiting.UpdatedAt);
+        await Nudge(since: mailedAt);
         Assert.Single(Mails);
-        Assert.Equal(waiting.UpdatedAt, (await _saga.Loader.Load(_id))!.UpdatedAt);
+        Assert.Equal(mailedAt, (await _saga.Loader.Load(_id))!.UpdatedAt);
 
         _clock.Advance(TimeSpan.FromMinutes(3));
-        await Nudge(since: waiting.UpdatedAt);
+        await Nudge(since: mailedAt);
         await Eventually.True(() => Mails.Length == 2, what: "a fresh mail");
         var resent = await _saga.WaitFor(_id, s => s.UpdatedAt == _clock.GetUtcNow(), "touched by the nudge");
         Assert.Equal("AwaitingConfirmation", resent.CurrentState);
@@ -209,7 +210,7 @@ public abstract class ConfirmationSagaSpecs : IAsyncLifetime
 
         // A nudge published before the saga re-sent (a second gateway's) is stale, even past the interval.
         _clock.Advance(TimeSpan.FromMinutes(6));
-        await Nudge(since: waiting.UpdatedAt);
+        await Nudge(since: mailedAt);
         Assert.Equal(2, Mails.Length);
 
         // A late report about the first mail leaves the fresh one pending; the fresh one's report settles it.
@@ -229,20 +230,21 @@ public abstract class ConfirmationSagaSpecs : IAsyncLifetime
         _clock.Advance(TimeSpan.FromSeconds(2));
         await _saga.Publish(new ConfirmationMailSent(_id, ConfirmationTokens.Hash(Assert.Single(Mails).Token)));
         var sent = await _saga.WaitFor(_id, s => s.ConfirmationMailSentAt is not null, "the mail reported sent");
-        Assert.Equal(_clock.GetUtcNow(), sent.UpdatedAt);
+        var reportedAt = sent.UpdatedAt;
+        Assert.Equal(_clock.GetUtcNow(), reportedAt);
 
         // Unread, not lost: the nudge (were the sweeper to publish one) changes nothing.
         _clock.Advance(TimeSpan.FromMinutes(10));
-        await Nudge(since: sent.UpdatedAt);
+        await Nudge(since: reportedAt);
         Assert.Single(Mails);
-        Assert.Equal(sent.UpdatedAt, (await _saga.Loader.Load(_id))!.UpdatedAt);
+        Assert.Equal(reportedAt, (await _saga.Loader.Load(_id))!.UpdatedAt);
 
         // The visitor asks again: the fresh mail is pending until reported, and a nudge after it mails another one.
         await _saga.Publish(Request);
         await Eventually.True(() => Mails.Length == 2, what: "the fresh mail asked for");
-        var asked = await _saga.WaitFor(_id, s => s.ConfirmationMailSentAt is null && s.UpdatedAt == _clock.GetUtcNow(), "the fresh mail pending");
+        var askedAt = (await _saga.WaitFor(_id, s => s.ConfirmationMailSentAt is null && s.UpdatedAt == _clock.GetUtcNow(), "the fresh mail pending")).UpdatedAt;
         _clock.Advance(SignupStateMachine.ConfirmationResendInterval);
-        await Nudge(since: asked.UpdatedAt);
+        await Nudge(since: askedAt);
         await Eventually.True(() => Mails.Length == 3, what: "the fresh mail sent again");
     }
 }
