@@ -91,8 +91,8 @@ public record ConfirmationMailSent(Guid SignupId, string TokenHash);
 public record EmailConfirmed(Guid SignupId, DateTimeOffset ConfirmedAt);
 
 /// <summary>
-/// Published by the gateway's deadline sweeper for a signup that has waited on a command the saga sent (the invite, or
-/// a compensation) with no change since <paramref name="UnchangedSince"/> (its UpdatedAt). The saga sends the pending
+/// Published by the gateway's deadline sweeper for a signup that has waited on a command the saga sent (the invite, a
+/// compensation, or a confirmation mail not reported sent) with no change since <paramref name="UnchangedSince"/> (its UpdatedAt). The saga sends the pending
 /// command again, as its state says; a send lost with the broker is otherwise never repeated. Ignored once the signup
 /// changed since, or has nothing pending.
 /// </summary>
