@@ -92,9 +92,9 @@ public record EmailConfirmed(Guid SignupId, DateTimeOffset ConfirmedAt);
 
 /// <summary>
 /// Published by the gateway's deadline sweeper for a signup that has waited on a command the saga sent (the invite, a
-/// compensation, or a confirmation mail not reported sent) with no change since <paramref name="UnchangedSince"/> (its UpdatedAt). The saga sends the pending
-/// command again, as its state says; a send lost with the broker is otherwise never repeated. Ignored once the signup
-/// changed since, or has nothing pending.
+/// compensation, or a confirmation mail not reported sent) with no change since <paramref name="UnchangedSince"/> (its
+/// UpdatedAt). The saga sends the pending command again, as its state says; a send lost with the broker is otherwise
+/// never repeated. Ignored once the signup changed since, or has nothing pending.
 /// </summary>
 public record SignupStalled(Guid SignupId, DateTimeOffset UnchangedSince);
 
