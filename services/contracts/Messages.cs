@@ -79,14 +79,22 @@ public record SignupConfirmationRequested(Guid SignupId, string Name, string Ema
 /// </summary>
 public record SendConfirmationMail(Guid SignupId, string Name, string Email, string Token, DateTimeOffset ExpiresAt);
 
+/// <summary>
+/// Published by the gateway's mailer once the mail server took the mail of <see cref="SendConfirmationMail"/>:
+/// <paramref name="TokenHash"/> is the SHA-256 hash (hex) of the token it carried, which the saga keeps anyway, so the
+/// saga can tell the report of its latest mail from a late one about an earlier mail. Until it comes, the deadline
+/// sweeper treats the mail as possibly lost with the broker and has the saga mail a fresh link.
+/// </summary>
+public record ConfirmationMailSent(Guid SignupId, string TokenHash);
+
 /// <summary>The visitor confirmed the address through the mailed link; the saga publishes <see cref="SignupRequested"/>.</summary>
 public record EmailConfirmed(Guid SignupId, DateTimeOffset ConfirmedAt);
 
 /// <summary>
-/// Published by the gateway's deadline sweeper for a signup that has waited on a command the saga sent (the invite, or
-/// a compensation) with no change since <paramref name="UnchangedSince"/> (its UpdatedAt). The saga sends the pending
-/// command again, as its state says; a send lost with the broker is otherwise never repeated. Ignored once the signup
-/// changed since, or has nothing pending.
+/// Published by the gateway's deadline sweeper for a signup that has waited on a command the saga sent (the invite, a
+/// compensation, or a confirmation mail not reported sent) with no change since <paramref name="UnchangedSince"/> (its
+/// UpdatedAt). The saga sends the pending command again, as its state says; a send lost with the broker is otherwise
+/// never repeated. Ignored once the signup changed since, or has nothing pending.
 /// </summary>
 public record SignupStalled(Guid SignupId, DateTimeOffset UnchangedSince);
 

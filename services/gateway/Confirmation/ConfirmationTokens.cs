@@ -22,6 +22,10 @@ public static class ConfirmationTokens
     public static string Remember(string? hashes, string token) =>
         string.Join(' ', Split(hashes).Append(Hash(token)).TakeLast(Kept));
 
+    /// <summary>True when <paramref name="hash"/> is the hash of the newest token (the last mail asked for).</summary>
+    public static bool IsNewest(string? hashes, string? hash) =>
+        !string.IsNullOrEmpty(hash) && Split(hashes).LastOrDefault() == hash;
+
     /// <summary>True when <paramref name="token"/> is one of the mailed ones (compared in constant time).</summary>
     public static bool Matches(string? hashes, string? token)
     {

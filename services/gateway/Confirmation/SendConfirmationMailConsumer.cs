@@ -5,7 +5,8 @@ namespace Joinery.Gateway.Confirmation;
 
 /// <summary>
 /// Mails the visitor the confirmation link the saga asked for. A permanent refusal faults the command (no retry): the
-/// saga then fails the signup with <c>confirmation:mail_failed</c> instead of waiting out the deadline.
+/// saga then fails the signup with <c>confirmation:mail_failed</c> instead of waiting out the deadline. A mail the server
+/// took is reported with <see cref="ConfirmationMailSent"/>.
 /// </summary>
 public sealed class SendConfirmationMailConsumer(ConfirmationMailer mailer, ILogger<SendConfirmationMailConsumer> logger)
     : IConsumer<SendConfirmationMail>
@@ -20,6 +21,9 @@ public sealed class SendConfirmationMailConsumer(ConfirmationMailer mailer, ILog
         }
         // Never the token, nor the address: the signup id is enough to follow it.
         logger.LogInformation("Mailed the confirmation link of signup {SignupId}", context.Message.SignupId);
+        // The saga counts the mail pending until this report, and has a pending one re-sent after a broker disruption.
+        // Only the token's hash, which the saga keeps anyway. Should the publish fail, the retry mails the same link again.
+        await context.Publish(new ConfirmationMailSent(context.Message.SignupId, ConfirmationTokens.Hash(context.Message.Token)));
     }
 }
 

@@ -71,8 +71,9 @@ public sealed class SignupDeadlines
     /// <summary>
     /// Signups waiting on a command the saga sent, unchanged for <paramref name="resendAfter"/> and since at or before
     /// <paramref name="lastDisruption"/> (<see cref="BrokerDisruptions"/>): in Inviting with the invite sent
-    /// (<c>InviteToSlack</c>), or failed with an undo sent (<c>DeleteContact</c>, <c>MarkSignupFailed</c>), the
-    /// conditions under which the saga handles <c>SignupStalled</c>. UpdatedAt is written in UTC (the saga's clock), so
+    /// (<c>InviteToSlack</c>), failed with an undo sent (<c>DeleteContact</c>, <c>MarkSignupFailed</c>), or awaiting
+    /// confirmation with the mail not reported sent (<c>SendConfirmationMail</c>): the conditions under which the saga
+    /// handles <c>SignupStalled</c> (where it also keeps to its re-send throttle for the mail). UpdatedAt is written in UTC (the saga's clock), so
     /// the comparison holds on both adapters, as for <see cref="Overdue"/>.
     /// </summary>
     public static Expression<Func<SignupState, bool>> Stalled(DateTimeOffset now, TimeSpan resendAfter, DateTimeOffset lastDisruption)
@@ -82,7 +83,8 @@ public sealed class SignupDeadlines
         var before = unchanged < disrupted ? unchanged : disrupted;
         return s => s.UpdatedAt < before
             && ((s.CurrentState == "Inviting" && s.SlackStatus == StepStatus.Running)
-                || (s.CurrentState == "Failed" && (s.CrmStatus == StepStatus.Compensating || s.StoreStatus == StepStatus.Compensating)));
+                || (s.CurrentState == "Failed" && (s.CrmStatus == StepStatus.Compensating || s.StoreStatus == StepStatus.Compensating))
+                || (s.CurrentState == "AwaitingConfirmation" && s.ConfirmationMailSentAt == null));
     }
 
     /// <summary>The step a waiting signup is waiting for, as its timeout reason names it (<c>timeout:&lt;step&gt;</c>).</summary>

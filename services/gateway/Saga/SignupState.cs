@@ -56,6 +56,11 @@ public sealed class SignupState : SagaStateMachineInstance, ISagaVersion
     public string? ConfirmationTokenHashes { get; set; }
     /// <summary>When the last confirmation mail was asked for (a re-submission re-sends it at most every few minutes).</summary>
     public DateTimeOffset? ConfirmationMailedAt { get; set; }
+    /// <summary>
+    /// When the mailer reported the last confirmation mail taken by the mail server; null while it is pending (reset
+    /// with every fresh mail), which is when the deadline sweeper may find it lost with the broker and have it sent again.
+    /// </summary>
+    public DateTimeOffset? ConfirmationMailSentAt { get; set; }
     /// <summary>When the visitor confirmed the address; null without double opt-in or until confirmed.</summary>
     public DateTimeOffset? EmailConfirmedAt { get; set; }
 }

@@ -25,6 +25,7 @@ public sealed partial class SignupStateMachine
     public Event<SignupConfirmationRequested> ConfirmationRequested { get; private set; } = null!;
     public Event<EmailConfirmed> Confirmed { get; private set; } = null!;
     public Event<Fault<SendConfirmationMail>> ConfirmationMailFaulted { get; private set; } = null!;
+    public Event<ConfirmationMailSent> ConfirmationMailed { get; private set; } = null!;
 
     void ConfigureConfirmation(TimeProvider clock)
     {
@@ -32,6 +33,7 @@ public sealed partial class SignupStateMachine
         // A confirmation or a mail fault always follows a request this saga handled: without an instance it is stray.
         Event(() => Confirmed, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => ConfirmationMailFaulted, e => { e.CorrelateById(m => m.Message.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => ConfirmationMailed, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
 
         Initially(
             When(ConfirmationRequested)
@@ -51,7 +53,18 @@ public sealed partial class SignupStateMachine
         During(AwaitingConfirmation,
             // The same address submitted again (the gateway answers with this signup's id): the mail may have been
             // lost, so send a fresh link, but not more often than the interval.
-            When(ConfirmationRequested, c => c.Saga.ConfirmationMailedAt is not { } last || clock.GetUtcNow() - last >= ConfirmationResendInterval)
+            When(ConfirmationRequested, c => MayMailAgain(c.Saga, clock))
+                .Then(c => Touch(c.Saga, clock))
+                .ThenAsync(c => MailConfirmationLink(c, clock)),
+            // The mailer's report on the latest mail (a late one about an earlier mail leaves a fresh mail pending).
+            When(ConfirmationMailed, c => ConfirmationTokens.IsNewest(c.Saga.ConfirmationTokenHashes, c.Message.TokenHash)
+                                            && c.Saga.ConfirmationMailSentAt is null)
+                .Then(c => { c.Saga.ConfirmationMailSentAt = clock.GetUtcNow(); Touch(c.Saga, clock); }),
+            // The mail never reported sent, unchanged since before a broker disruption (the sweeper's SignupStalled): the
+            // command may have been lost with the broker, so mail a fresh link, under the same throttle as a re-submission.
+            // A mail merely unread is reported sent, so it is never re-sent this way.
+            When(Stalled, c => Unchanged(c) && c.Saga.ConfirmationMailSentAt is null && MayMailAgain(c.Saga, clock))
+                .Then(c => Touch(c.Saga, clock))
                 .ThenAsync(c => MailConfirmationLink(c, clock)),
             When(Confirmed)
                 .Then(c =>
@@ -68,6 +81,10 @@ public sealed partial class SignupStateMachine
                 .Fail(this, clock, _ => ConfirmationMailFailedReason));
     }
 
+    /// <summary>A fresh link is mailed at most every <see cref="ConfirmationResendInterval"/>, whatever asked for it.</summary>
+    static bool MayMailAgain(SignupState saga, TimeProvider clock) =>
+        saga.ConfirmationMailedAt is not { } last || clock.GetUtcNow() - last >= ConfirmationResendInterval;
+
     /// <summary>
     /// A fresh token for the mail: the saga keeps only its hash (with the previous ones', so an earlier mail's link
     /// still works), the token itself travels once, in the command to the gateway's own mailer.
@@ -78,6 +95,7 @@ public sealed partial class SignupStateMachine
         var token = ConfirmationTokens.New();
         saga.ConfirmationTokenHashes = ConfirmationTokens.Remember(saga.ConfirmationTokenHashes, token);
         saga.ConfirmationMailedAt = clock.GetUtcNow();
+        saga.ConfirmationMailSentAt = null; // pending until the mailer reports this mail sent
         await context.Send(Queue(QueueNames.SendConfirmationMail),
             new SendConfirmationMail(saga.CorrelationId, saga.Name!, saga.Email!, token, saga.Deadline!.Value));
     }

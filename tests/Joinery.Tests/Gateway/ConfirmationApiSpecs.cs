@@ -100,6 +100,12 @@ public sealed partial class Confirming_the_email_address : IAsyncLifetime
         Assert.Equal("AwaitingConfirmation", await Status(id));
         Assert.Equal(1, Published<SignupConfirmationRequested>(m => m.SignupId == id));
         Assert.Equal(0, Published<SignupRequested>(m => m.SignupId == id)); // what store and crm-sync consume: nothing yet
+        // The mailer reports the mail the server took, naming it by its token's hash (never the token), and the saga takes it.
+        var tokenHash = Joinery.Gateway.Confirmation.ConfirmationTokens.Hash(Parse(link).Token);
+        await Eventually.True(() => Harness.Consumed.Select<ConfirmationMailSent>(new CancellationToken(true))
+            .Any(m => m.Context.Message.SignupId == id), what: "the mail reported sent to the saga");
+        Assert.Equal([tokenHash], Harness.Published.Select<ConfirmationMailSent>(new CancellationToken(true))
+            .Where(m => m.Context.Message.SignupId == id).Select(m => m.Context.Message.TokenHash));
 
         // Following the link (as a mail scanner would; the fragment stays behind) shows the page and confirms nothing.
         Assert.DoesNotContain(Parse(link).Token, link.PathAndQuery);
@@ -196,6 +202,7 @@ public sealed partial class Confirming_the_email_address : IAsyncLifetime
         var status = await _client.GetFromJsonAsync<JsonElement>($"/api/signups/{id}");
         Assert.Equal("confirmation:mail_failed", status.GetProperty("reason").GetString());
         Assert.Equal(0, Published<SignupRequested>(m => m.SignupId == id));
+        Assert.Equal(0, Published<ConfirmationMailSent>(m => m.SignupId == id)); // refused: never reported sent
     }
 
     [Fact]

@@ -173,6 +173,80 @@ public abstract class ConfirmationSagaSpecs : IAsyncLifetime
         Assert.All(Mails, m => Assert.True(ConfirmationTokens.Matches(saga.ConfirmationTokenHashes, m.Token)));
         Assert.Equal(Mails[0].ExpiresAt, Mails[1].ExpiresAt); // a re-send does not extend the deadline
     }
+
+    int _nudges;
+
+    /// <summary>The sweeper's nudge about the signup as unchanged since <paramref name="since"/>; waits until the saga took it.</summary>
+    async Task Nudge(DateTimeOffset since)
+    {
+        await _saga.Publish(new SignupStalled(_id, since));
+        var expected = ++_nudges;
+        await Eventually.True(() => _saga.Harness.Consumed.Select<SignupStalled>(new CancellationToken(true))
+            .Count(m => m.Context.Message.SignupId == _id) == expected, what: $"nudge {expected} consumed");
+    }
+
+    [Fact]
+    public async Task A_mail_never_reported_sent_should_be_mailed_afresh_when_nudged_at_most_every_few_minutes()
+    {
+        var waiting = await AwaitingConfirmation();
+        Assert.Null(waiting.ConfirmationMailSentAt);
+        var mailedAt = waiting.UpdatedAt; // a value: the in-memory repository hands out its live instance
+
+        // Within the re-send interval the nudge changes nothing: the first mail may still be retrying.
+        _clock.Advance(TimeSpan.FromMinutes(3));
+        await Nudge(since: mailedAt);
+        Assert.Single(Mails);
+        Assert.Equal(mailedAt, (await _saga.Loader.Load(_id))!.UpdatedAt);
+
+        _clock.Advance(TimeSpan.FromMinutes(3));
+        await Nudge(since: mailedAt);
+        await Eventually.True(() => Mails.Length == 2, what: "a fresh mail");
+        var resent = await _saga.WaitFor(_id, s => s.UpdatedAt == _clock.GetUtcNow(), "touched by the nudge");
+        Assert.Equal("AwaitingConfirmation", resent.CurrentState);
+        Assert.Null(resent.ConfirmationMailSentAt);
+        Assert.NotEqual(Mails[0].Token, Mails[1].Token);
+        Assert.All(Mails, m => Assert.True(ConfirmationTokens.Matches(resent.ConfirmationTokenHashes, m.Token)));
+        Assert.Equal(Mails[0].ExpiresAt, Mails[1].ExpiresAt);
+
+        // A nudge published before the saga re-sent (a second gateway's) is stale, even past the interval.
+        _clock.Advance(TimeSpan.FromMinutes(6));
+        await Nudge(since: mailedAt);
+        Assert.Equal(2, Mails.Length);
+
+        // A late report about the first mail leaves the fresh one pending; the fresh one's report settles it.
+        await _saga.Publish(new ConfirmationMailSent(_id, ConfirmationTokens.Hash(Mails[0].Token)));
+        await Eventually.True(() => _saga.Harness.Consumed.Select<ConfirmationMailSent>(new CancellationToken(true))
+            .Count(m => m.Context.Message.SignupId == _id) == 1, what: "the late report consumed");
+        Assert.Null((await _saga.Loader.Load(_id))!.ConfirmationMailSentAt);
+        await _saga.Publish(new ConfirmationMailSent(_id, ConfirmationTokens.Hash(Mails[1].Token)));
+        var sent = await _saga.WaitFor(_id, s => s.ConfirmationMailSentAt is not null, "the fresh mail reported sent");
+        Assert.Equal((_clock.GetUtcNow(), _clock.GetUtcNow()), (sent.ConfirmationMailSentAt!.Value, sent.UpdatedAt));
+    }
+
+    [Fact]
+    public async Task A_mail_reported_sent_should_not_be_mailed_again_when_nudged_until_a_fresh_one_is_asked_for()
+    {
+        await AwaitingConfirmation();
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        await _saga.Publish(new ConfirmationMailSent(_id, ConfirmationTokens.Hash(Assert.Single(Mails).Token)));
+        var sent = await _saga.WaitFor(_id, s => s.ConfirmationMailSentAt is not null, "the mail reported sent");
+        var reportedAt = sent.UpdatedAt;
+        Assert.Equal(_clock.GetUtcNow(), reportedAt);
+
+        // Unread, not lost: the nudge (were the sweeper to publish one) changes nothing.
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        await Nudge(since: reportedAt);
+        Assert.Single(Mails);
+        Assert.Equal(reportedAt, (await _saga.Loader.Load(_id))!.UpdatedAt);
+
+        // The visitor asks again: the fresh mail is pending until reported, and a nudge after it mails another one.
+        await _saga.Publish(Request);
+        await Eventually.True(() => Mails.Length == 2, what: "the fresh mail asked for");
+        var askedAt = (await _saga.WaitFor(_id, s => s.ConfirmationMailSentAt is null && s.UpdatedAt == _clock.GetUtcNow(), "the fresh mail pending")).UpdatedAt;
+        _clock.Advance(SignupStateMachine.ConfirmationResendInterval);
+        await Nudge(since: askedAt);
+        await Eventually.True(() => Mails.Length == 3, what: "the fresh mail sent again");
+    }
 }
 
 public sealed class ConfirmationSagaSpecs_InMemory : ConfirmationSagaSpecs

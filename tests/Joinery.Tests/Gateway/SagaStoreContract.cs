@@ -86,7 +86,11 @@ public abstract class SagaStoreContract(AdapterStorage<ISagaStore<SignupState>> 
             With("Failed", stale.AddSeconds(-1), slack: StepStatus.Failed, crm: StepStatus.Compensated, store: StepStatus.Compensating),
             // The same instant written with another offset is still before the cut-off.
             With("Inviting", new DateTimeOffset(2026, 11, 25, 13, 50, 0, TimeSpan.FromHours(2)), slack: StepStatus.Running),
+            // Double opt-in: the confirmation mail never reported sent.
+            With("AwaitingConfirmation", stale.AddMinutes(-10), crm: StepStatus.Pending, store: StepStatus.Pending),
         };
+        var mailed = With("AwaitingConfirmation", stale.AddMinutes(-10), crm: StepStatus.Pending, store: StepStatus.Pending);
+        mailed.ConfirmationMailSentAt = stale.AddMinutes(-11); // reported sent: waiting on the visitor, not on a command
         var notStalled = new[]
         {
             With("Inviting", stale.AddMilliseconds(1), slack: StepStatus.Running), // changed within the interval
@@ -95,6 +99,7 @@ public abstract class SagaStoreContract(AdapterStorage<ISagaStore<SignupState>> 
             With("Completed", stale.AddHours(-1), slack: StepStatus.Done),
             With("Failed", stale.AddHours(-1), slack: StepStatus.Failed, crm: StepStatus.Compensated, store: StepStatus.Compensated),
             With("Failed", stale.AddHours(-1), crm: StepStatus.CompensationFailed, store: StepStatus.Failed),
+            mailed,
         };
         foreach (var saga in stalled.Concat(notStalled))
             await _store.Insert(saga);

@@ -1,4 +1,5 @@
 using Joinery.Contracts;
+using Joinery.Gateway.Confirmation;
 using Joinery.Gateway.Saga;
 using Joinery.Gateway.SagaRepository;
 using Joinery.ServiceDefaults;
@@ -172,6 +173,40 @@ public sealed class Lost_commands_on_the_sqlite_repository : SignupResendSpecs
 
         Assert.Equal(1, Saga.SentCount<InviteToSlack>(m => m.SignupId == completed));
         Assert.DoesNotContain(Saga.Harness.Published.Select<SignupStalled>(), x => x.Context.Message.SignupId == completed);
+    }
+
+    [Fact]
+    public async Task The_sweeper_should_have_a_confirmation_mail_never_reported_sent_mailed_afresh_and_not_one_reported_sent()
+    {
+        var store = new SqliteSagaStore<SignupState>(new SqliteDatabase(Directory.File("gateway.db")));
+        var disruptions = new BrokerDisruptions(Clock);
+        var sweeper = new SignupDeadlineSweeper(store, Saga.Harness.Bus, Deadlines, disruptions, Clock, NullLogger<SignupDeadlineSweeper>.Instance);
+        SendConfirmationMail[] Mails(Guid id) => Saga.Harness.Sent.Select<SendConfirmationMail>(new CancellationToken(true))
+            .Select(m => m.Context.Message).Where(m => m.SignupId == id).ToArray();
+        var reported = Guid.NewGuid();
+        foreach (var id in new[] { Id, reported })
+        {
+            await Saga.Publish(new SignupConfirmationRequested(id, "Ada Lovelace", $"{id}@example.com", $"{id}@example.com", Clock.GetUtcNow()));
+            await Eventually.True(() => Mails(id).Length == 1, what: "the first mail");
+        }
+        await Saga.Publish(new ConfirmationMailSent(reported, ConfirmationTokens.Hash(Mails(reported)[0].Token)));
+        await Saga.WaitFor(reported, s => s.ConfirmationMailSentAt is not null, "the mail reported sent");
+
+        // Both unchanged since the gateway started; only the mail never reported sent is nudged, and mailed afresh.
+        Clock.Advance(SignupStateMachine.ConfirmationResendInterval + TimeSpan.FromMinutes(1));
+        Assert.Equal(new SweepResult(0, 1), await sweeper.Sweep(CancellationToken.None));
+        await Eventually.True(() => Mails(Id).Length == 2, what: "a fresh mail");
+        await Saga.WaitFor(Id, s => s.UpdatedAt == Clock.GetUtcNow(), "touched by the nudge");
+        Assert.Equal(new SweepResult(0, 0), await sweeper.Sweep(CancellationToken.None));
+
+        // The fresh mail reported sent: after the next disruption nothing is pending any more.
+        await Saga.Publish(new ConfirmationMailSent(Id, ConfirmationTokens.Hash(Mails(Id)[1].Token)));
+        await Saga.WaitFor(Id, s => s.ConfirmationMailSentAt is not null, "the fresh mail reported sent");
+        Clock.Advance(TimeSpan.FromMinutes(10));
+        disruptions.Mark("the broker connection dropped");
+        Assert.Equal(new SweepResult(0, 0), await sweeper.Sweep(CancellationToken.None));
+        Assert.Equal((2, 1), (Mails(Id).Length, Mails(reported).Length));
+        Assert.DoesNotContain(Saga.Harness.Published.Select<SignupStalled>(new CancellationToken(true)), x => x.Context.Message.SignupId == reported);
     }
 }
 

@@ -51,11 +51,15 @@ public sealed class Round_tripping_the_mongodb_documents
             NormalizedEmail = "ada@example.com", StoreStatus = StepStatus.Compensated, StoreDetail = null, CrmStatus = StepStatus.Compensating,
             CrmDetail = "created", CrmContactId = "42", CrmCreated = true, SlackStatus = StepStatus.Failed, SlackDetail = "slack:invalid_email",
             FailureReason = "slack:invalid_email", CreatedAt = DateTimeOffset.Parse("2026-11-25T10:00:00Z"), UpdatedAt = DateTimeOffset.Parse("2026-11-25T10:00:01Z"),
+            ConfirmationTokenHashes = "ab12 cd34", ConfirmationMailedAt = DateTimeOffset.Parse("2026-11-25T09:59:00Z"),
+            ConfirmationMailSentAt = DateTimeOffset.Parse("2026-11-25T09:59:02Z"), EmailConfirmedAt = DateTimeOffset.Parse("2026-11-25T09:59:30Z"),
         };
         var (document, back) = RoundTrip(saga);
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(saga), System.Text.Json.JsonSerializer.Serialize(back));
         Assert.Equal(BsonBinarySubType.UuidStandard, document["_id"].AsBsonBinaryData.SubType);
         Assert.Equal(3, document["Version"].AsInt32);
+        // The stalled sweep compares it with null: a mail reported sent must be written as a value.
+        Assert.Equal("2026-11-25T09:59:02+00:00", document["ConfirmationMailSentAt"].AsString);
     }
 
     [Fact]
