@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Joinery.EndToEnd.Support;
 
@@ -118,6 +119,24 @@ public sealed class Signing_up_on_the_local_mode(LocalModeFixture local)
         var sentinel = await _gateway.SignUp(GatewayClient.UniqueEmail("sentinel"));
         Assert.Equal("Completed", (await _gateway.WaitUntilFinal(sentinel)).Status);
         var requests = await _fake.Requests("not-an-email");
+        Assert.True(requests.Count == 0, FakeApisClient.Describe(requests));
+    }
+
+    [Fact]
+    public async Task A_body_over_the_size_limit_is_refused_413_by_Kestrel_and_starts_no_work()
+    {
+        // The in-process test server does not enforce the request size limit; the real server (Kestrel) must.
+        var email = GatewayClient.UniqueEmail("oversized");
+        using var response = await _gateway.Http.PostAsJsonAsync("/api/signups",
+            new { name = new string('a', 20 * 1024), email, consent = true });
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.StatusCode == HttpStatusCode.RequestEntityTooLarge, $"{(int)response.StatusCode} {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+
+        var sentinel = await _gateway.SignUp(GatewayClient.UniqueEmail("sentinel"));
+        Assert.Equal("Completed", (await _gateway.WaitUntilFinal(sentinel)).Status);
+        var requests = await _fake.Requests(email);
         Assert.True(requests.Count == 0, FakeApisClient.Describe(requests));
     }
 
