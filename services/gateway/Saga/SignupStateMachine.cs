@@ -37,8 +37,6 @@ public sealed partial class SignupStateMachine : MassTransitStateMachine<SignupS
     public Event<SignupRejected> Rejected { get; private set; } = null!;
     /// <summary>The gateway's deadline sweeper: the signup waited too long for a step.</summary>
     public Event<SignupTimedOut> TimedOut { get; private set; } = null!;
-    /// <summary>The gateway's deadline sweeper: the signup waited on a command this saga sent, unchanged, for too long.</summary>
-    public Event<SignupStalled> Stalled { get; private set; } = null!;
 
     readonly SignupDeadlines _deadlines;
 
@@ -64,10 +62,11 @@ public sealed partial class SignupStateMachine : MassTransitStateMachine<SignupS
         Event(() => Approved, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => Rejected, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => TimedOut, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
-        Event(() => Stalled, e => { e.CorrelateById(m => m.Message.SignupId); e.OnMissingInstance(m => m.Discard()); });
 
         // Anything not handled below is a duplicate or arrived too late to matter.
         OnUnhandledEvent(context => context.Ignore());
+        // Each part declares its events before any When uses them: the resend's Stalled is used by the confirmation's too.
+        ConfigureResend(clock); // commands lost with the broker: SignupStateMachine.Resend.cs
         ConfigureConfirmation(clock); // double opt-in: SignupStateMachine.Confirmation.cs
 
         During(Initial, Processing,
@@ -185,20 +184,6 @@ public sealed partial class SignupStateMachine : MassTransitStateMachine<SignupS
                 })
                 .Fail(this, clock, c => c.Saga.FailureReason!));
 
-        // A command this saga sent went unanswered and the signup has not changed since the sweeper looked: send it again.
-        // The saga is saved before the outbox sends, so a send lost as the broker goes down is never repeated otherwise
-        // (the redelivered event finds the work done). The consumers are idempotent: Slack answers already_invited, a
-        // deleted contact deletes as gone, marking failed twice is the same record. Touching the signup makes the sweeper
-        // wait another Signup:ResendAfter before the next nudge; elsewhere the event is ignored (OnUnhandledEvent).
-        During(Inviting,
-            When(Stalled, c => Unchanged(c) && c.Saga.SlackStatus == StepStatus.Running)
-                .Then(c => Touch(c.Saga, clock))
-                .SendAsync(Queue(QueueNames.InviteToSlack), c => Task.FromResult(Invite(c.Saga))));
-        During(Failed,
-            When(Stalled, c => Unchanged(c) && (c.Saga.CrmStatus == StepStatus.Compensating || c.Saga.StoreStatus == StepStatus.Compensating))
-                .Then(c => Touch(c.Saga, clock))
-                .ThenAsync(ResendCompensation));
-
         // A step that finishes after the signup failed leaves something behind: undo it now.
         During(Failed,
             When(Requested)
@@ -236,10 +221,6 @@ public sealed partial class SignupStateMachine : MassTransitStateMachine<SignupS
     /// <summary>The invite for this signup; approved when an admin approved it (the Approval strategy's second round).</summary>
     internal static InviteToSlack Invite(SignupState saga) =>
         new(saga.CorrelationId, saga.Name!, saga.Email!, Approved: saga.SlackDetail == ApprovedDetail);
-
-    /// <summary>A nudge about the signup as it is now, not one published before it last changed.</summary>
-    static bool Unchanged(BehaviorContext<SignupState, SignupStalled> context) =>
-        context.Saga.UpdatedAt <= context.Message.UnchangedSince;
 
     static string FaultDetail<T>(Fault<T> fault) =>
         fault.Exceptions.FirstOrDefault() is { } e ? $"{e.ExceptionType}: {e.Message}" : "gave up";
@@ -281,15 +262,6 @@ public sealed partial class SignupStateMachine : MassTransitStateMachine<SignupS
             saga.StoreStatus = StepStatus.Compensating;
             await SendMarkFailed(context);
         }
-    }
-
-    /// <summary>Sends again the undo command of every step still compensating (no answer came back).</summary>
-    static async Task ResendCompensation(BehaviorContext<SignupState> context)
-    {
-        if (context.Saga.CrmStatus == StepStatus.Compensating && context.Saga.CrmContactId is not null)
-            await SendDeleteContact(context);
-        if (context.Saga.StoreStatus == StepStatus.Compensating)
-            await SendMarkFailed(context);
     }
 
     static Task SendDeleteContact(BehaviorContext<SignupState> context) =>
