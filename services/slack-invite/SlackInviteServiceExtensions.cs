@@ -1,3 +1,4 @@
+using Joinery.ServiceDefaults.Mail;
 using Joinery.ServiceDefaults;
 using Joinery.ServiceDefaults.Health;
 using Joinery.ServiceDefaults.Retry;

@@ -15,21 +15,3 @@ public sealed class ConfirmationOptions
     public Uri? BaseUri =>
         Uri.TryCreate(PublicBaseUrl?.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : null;
 }
-
-/// <summary>
-/// The gateway's SMTP settings for the confirmation mail: the same <c>Smtp:*</c> keys as slack-invite's invite-link
-/// mail, so one mail server serves both (and in the standalone host one section configures both).
-/// </summary>
-public sealed class ConfirmationSmtpOptions
-{
-    public const string Section = "Smtp";
-
-    public string? Host { get; set; }
-    public int Port { get; set; } = 587;
-    public string? From { get; set; }
-    public string? User { get; set; }
-    public string? Password { get; set; }
-    /// <summary>None, StartTls, SslOnConnect, or Auto (STARTTLS when offered; TLS on connect for port 465).</summary>
-    public string Security { get; set; } = "Auto";
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
-}

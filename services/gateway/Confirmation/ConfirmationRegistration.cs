@@ -1,3 +1,4 @@
+using Joinery.ServiceDefaults.Mail;
 using MassTransit;
 
 namespace Joinery.Gateway.Confirmation;
@@ -8,13 +9,13 @@ public static class ConfirmationRegistration
     public static IHostApplicationBuilder AddEmailConfirmation(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<ConfirmationOptions>().Bind(builder.Configuration.GetSection(ConfirmationOptions.Section));
-        builder.Services.AddOptions<ConfirmationSmtpOptions>().Bind(builder.Configuration.GetSection(ConfirmationSmtpOptions.Section));
+        builder.Services.AddOptions<SmtpOptions>().Bind(builder.Configuration.GetSection(SmtpOptions.Section));
         builder.Services.AddSingleton<SignupAnnouncement>();
         builder.Services.AddSingleton<ConfirmationMailer>();
 
         // On, but unable to mail a working link: refuse to start rather than leave every visitor waiting for a mail.
         var options = builder.Configuration.GetSection(ConfirmationOptions.Section).Get<ConfirmationOptions>() ?? new();
-        var smtp = builder.Configuration.GetSection(ConfirmationSmtpOptions.Section).Get<ConfirmationSmtpOptions>() ?? new();
+        var smtp = builder.Configuration.GetSection(SmtpOptions.Section).Get<SmtpOptions>() ?? new();
         if (options.ConfirmEmail)
         {
             var missing = new List<string>();

@@ -1,3 +1,4 @@
+using Joinery.ServiceDefaults.Mail;
 using Joinery.Contracts;
 using Joinery.ServiceDefaults.Retry;
 using Joinery.ServiceDefaults.Telemetry;

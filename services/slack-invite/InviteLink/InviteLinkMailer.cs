@@ -1,11 +1,7 @@
-using System.Net.Sockets;
+using Joinery.ServiceDefaults.Mail;
 using Joinery.SlackInvite.Slack;
-using MailKit;
-using MailKit.Net.Smtp;
-using MailKit.Security;
 using Microsoft.Extensions.Options;
 using MimeKit;
-using Joinery.ServiceDefaults.Retry;
 
 namespace Joinery.SlackInvite.InviteLink;
 
@@ -35,46 +31,6 @@ public sealed class InviteLinkMailer(IOptionsMonitor<SmtpOptions> smtpOptions, I
                 """,
         };
 
-        using var client = new SmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds };
-        try
-        {
-            await client.ConnectAsync(smtp.Host!, smtp.Port, Security(smtp), cancellationToken);
-            if (!string.IsNullOrEmpty(smtp.User))
-                await client.AuthenticateAsync(smtp.User, smtp.Password ?? "", cancellationToken);
-            await client.SendAsync(message, cancellationToken);
-            await client.DisconnectAsync(quit: true, cancellationToken);
-            return null;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (SmtpCommandException ex) when ((int)ex.StatusCode is >= 500 and < 600)
-        {
-            // 5xx: the server will never take this mail (unknown mailbox, relay denied...).
-            return $"smtp:{(int)ex.StatusCode}";
-        }
-        catch (SmtpCommandException ex)
-        {
-            throw new TransientApiException($"smtp: answered {(int)ex.StatusCode}");
-        }
-        catch (AuthenticationException)
-        {
-            // Never the credentials themselves in the reason or the logs.
-            return "smtp:authentication_failed";
-        }
-        catch (Exception ex) when (ex is SmtpProtocolException or ServiceNotConnectedException or IOException or SocketException
-                                       or TimeoutException or OperationCanceledException or SslHandshakeException)
-        {
-            throw TransientApiException.From("smtp: the mail could not be handed over", ex);
-        }
+        return await SmtpDelivery.Send(smtp, message, cancellationToken);
     }
-
-    static SecureSocketOptions Security(SmtpOptions smtp) => smtp.Security switch
-    {
-        SmtpSecurity.None => SecureSocketOptions.None,
-        SmtpSecurity.StartTls => SecureSocketOptions.StartTls,
-        SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
-        _ => SecureSocketOptions.Auto,
-    };
 }

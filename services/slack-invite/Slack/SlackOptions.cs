@@ -1,3 +1,4 @@
+using Joinery.ServiceDefaults.Mail;
 using Joinery.ServiceDefaults.Retry;
 
 namespace Joinery.SlackInvite.Slack;
@@ -140,23 +141,4 @@ public sealed class SlackOptions
         }
         return missing;
     }
-}
-
-public enum SmtpSecurity { Auto, None, StartTls, SslOnConnect }
-
-/// <summary>Configuration section <c>Smtp</c>: the server the invite-link email goes through. The password is never logged.</summary>
-public sealed class SmtpOptions
-{
-    public const string Section = "Smtp";
-
-    public string? Host { get; set; }
-    public int Port { get; set; } = 587;
-    public string? From { get; set; }
-    public string? User { get; set; }
-    public string? Password { get; set; }
-
-    /// <summary>Auto: STARTTLS when the server offers it (TLS on connect for port 465).</summary>
-    public SmtpSecurity Security { get; set; } = SmtpSecurity.Auto;
-
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 }
