@@ -10,28 +10,13 @@ using MimeKit;
 namespace Joinery.Tests.FakeApis;
 
 /// <summary>The fake server's production behaviours: rate limits, chaos, the new Slack and ActiveCampaign calls, the SMTP sink.</summary>
-public sealed class FakeApiBehaviourTests : IAsyncLifetime
+public sealed class FakeApiBehaviourTests : RunningFakeApiServer
 {
-    FakeApiServer _server = null!;
-    HttpClient _http = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await FakeApiServer.StartAsync();
-        _http = new HttpClient { BaseAddress = _server.BaseUri };
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-    }
-
     Task<HttpResponseMessage> Slack(string method, Dictionary<string, string> fields, string token = FakeApiOptions.DefaultSlackToken)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, $"api/{method}") { Content = new FormUrlEncodedContent(fields) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return _http.SendAsync(request);
+        return Http.SendAsync(request);
     }
 
     Task<HttpResponseMessage> Invite(string email) =>
@@ -41,7 +26,7 @@ public sealed class FakeApiBehaviourTests : IAsyncLifetime
     {
         var request = new HttpRequestMessage(HttpMethod.Post, $"api/3/{path}") { Content = JsonContent.Create(body) };
         request.Headers.Add("Api-Token", FakeApiOptions.DefaultActiveCampaignToken);
-        return _http.SendAsync(request);
+        return Http.SendAsync(request);
     }
 
     static async Task<JsonElement> Json(HttpResponseMessage response) =>
@@ -49,7 +34,7 @@ public sealed class FakeApiBehaviourTests : IAsyncLifetime
 
     async Task Configure(object behaviour)
     {
-        using var response = await _http.PostAsJsonAsync("_fake/config", behaviour);
+        using var response = await Http.PostAsJsonAsync("_fake/config", behaviour);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
@@ -68,7 +53,7 @@ public sealed class FakeApiBehaviourTests : IAsyncLifetime
         // Other methods have their own limits (none here).
         using var lookup = await Slack("users.lookupByEmail", new() { ["email"] = "x@example.org" });
         Assert.Equal(HttpStatusCode.OK, lookup.StatusCode);
-        var log = _server.State.Requests.Snapshot();
+        var log = Server.State.Requests.Snapshot();
         Assert.Contains(log, r => r.Status == 429 && r.Email == "two@example.org");
     }
 
@@ -93,17 +78,17 @@ public sealed class FakeApiBehaviourTests : IAsyncLifetime
         using var failed = await Invite("one@example.org");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
 
-        using var reset = await _http.PostAsync("_fake/reset", null);
+        using var reset = await Http.PostAsync("_fake/reset", null);
         using var ok = await Invite("one@example.org");
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
-        Assert.Equal(0, (await Json(await _http.GetAsync("_fake/config"))).GetProperty("errorRate").GetDouble());
+        Assert.Equal(0, (await Json(await Http.GetAsync("_fake/config"))).GetProperty("errorRate").GetDouble());
     }
 
     [Fact]
     public async Task A_timeout_hangs_until_the_client_gives_up()
     {
         await Configure(new { timeoutRate = 1.0, timeoutMs = 60_000 });
-        using var client = new HttpClient { BaseAddress = _server.BaseUri, Timeout = TimeSpan.FromMilliseconds(300) };
+        using var client = new HttpClient { BaseAddress = Server.BaseUri, Timeout = TimeSpan.FromMilliseconds(300) };
 
         await Assert.ThrowsAnyAsync<TaskCanceledException>(() => client.PostAsync("api/3/contact/sync", JsonContent.Create(new { contact = new { email = "a@example.org" } })));
     }
@@ -111,7 +96,7 @@ public sealed class FakeApiBehaviourTests : IAsyncLifetime
     [Fact]
     public async Task Invalid_behaviour_is_refused()
     {
-        using var response = await _http.PostAsJsonAsync("_fake/config", new { errorRate = 2.0 });
+        using var response = await Http.PostAsJsonAsync("_fake/config", new { errorRate = 2.0 });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
@@ -119,7 +104,7 @@ public sealed class FakeApiBehaviourTests : IAsyncLifetime
     [Fact]
     public async Task Lookup_finds_seeded_members_with_either_token()
     {
-        _server.State.AddSlackMember("member@example.org");
+        Server.State.AddSlackMember("member@example.org");
 
         var found = await Json(await Slack("users.lookupByEmail", new() { ["email"] = "Member@Example.org" }, FakeApiOptions.DefaultSlackBotToken));
         var missing = await Json(await Slack("users.lookupByEmail", new() { ["email"] = "nobody@example.org" }));
@@ -146,9 +131,9 @@ public sealed class FakeApiBehaviourTests : IAsyncLifetime
 
         Assert.True(posted.GetProperty("ok").GetBoolean());
         Assert.Equal("channel_not_found", refused.GetProperty("error").GetString());
-        var message = Assert.Single(_server.State.Messages);
+        var message = Assert.Single(Server.State.Messages);
         Assert.Equal(("C0ADMINS", "hello"), (message.Channel, message.Text));
-        var listed = await Json(await _http.GetAsync("_fake/messages?channel=C0ADMINS"));
+        var listed = await Json(await Http.GetAsync("_fake/messages?channel=C0ADMINS"));
         Assert.Equal(1, listed.GetArrayLength());
     }
 
@@ -162,13 +147,13 @@ public sealed class FakeApiBehaviourTests : IAsyncLifetime
 
         Assert.True(first.GetProperty("ok").GetBoolean());
         Assert.Equal("already_invited", second.GetProperty("error").GetString());
-        Assert.Equal("Ada", Assert.Single(_server.State.Invites).RealName);
+        Assert.Equal("Ada", Assert.Single(Server.State.Invites).RealName);
     }
 
     [Fact]
     public async Task A_failure_with_a_count_fails_that_many_calls_with_its_status_and_retry_after()
     {
-        using var configured = await _http.PostAsJsonAsync("_fake/failures",
+        using var configured = await Http.PostAsJsonAsync("_fake/failures",
             new { api = "slack", email = "busy@example.org", error = "ratelimited", status = 429, times = 2, retryAfter = 7 });
         Assert.Equal(HttpStatusCode.Created, configured.StatusCode);
 
@@ -201,9 +186,9 @@ public sealed class FakeApiBehaviourTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, retagged.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, noList.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, noContact.StatusCode);
-        Assert.Equal(("7", "1"), (Assert.Single(_server.State.ContactLists).List, _server.State.ContactLists[0].Status));
-        Assert.Equal("3", Assert.Single(_server.State.ContactTags).Tag);
-        Assert.Contains(_server.State.Requests.Snapshot("ada@example.org"), r => r.Path == "/api/3/contactTags" && r.Status == 201);
+        Assert.Equal(("7", "1"), (Assert.Single(Server.State.ContactLists).List, Server.State.ContactLists[0].Status));
+        Assert.Equal("3", Assert.Single(Server.State.ContactTags).Tag);
+        Assert.Contains(Server.State.Requests.Snapshot("ada@example.org"), r => r.Path == "/api/3/contactTags" && r.Status == 201);
     }
 
     [Fact]
@@ -217,13 +202,13 @@ public sealed class FakeApiBehaviourTests : IAsyncLifetime
 
         using (var client = new SmtpClient())
         {
-            await client.ConnectAsync("127.0.0.1", _server.SmtpPort, SecureSocketOptions.None);
+            await client.ConnectAsync("127.0.0.1", Server.SmtpPort, SecureSocketOptions.None);
             await client.AuthenticateAsync("mailer", "secret");
             await client.SendAsync(message);
             await client.DisconnectAsync(true);
         }
 
-        var mails = await Json(await _http.GetAsync("_fake/mails?to=GRACE@example.org"));
+        var mails = await Json(await Http.GetAsync("_fake/mails?to=GRACE@example.org"));
         var mail = Assert.Single(mails.EnumerateArray());
         Assert.Equal("Your invitation", mail.GetProperty("subject").GetString());
         Assert.Contains("zt-" + new string('a', 120), mail.GetProperty("text").GetString());
@@ -234,17 +219,17 @@ public sealed class FakeApiBehaviourTests : IAsyncLifetime
     [Fact]
     public async Task The_smtp_sink_refuses_a_recipient_with_a_configured_failure()
     {
-        _server.State.AddFailure(FakeFailure.Create("smtp", "gone@example.org", "no such mailbox", 550));
+        Server.State.AddFailure(FakeFailure.Create("smtp", "gone@example.org", "no such mailbox", 550));
         var message = new MimeMessage();
         message.From.Add(MailboxAddress.Parse("joinery@example.org"));
         message.To.Add(MailboxAddress.Parse("gone@example.org"));
         message.Body = new TextPart("plain") { Text = "hello" };
 
         using var client = new SmtpClient();
-        await client.ConnectAsync("127.0.0.1", _server.SmtpPort, SecureSocketOptions.None);
+        await client.ConnectAsync("127.0.0.1", Server.SmtpPort, SecureSocketOptions.None);
         var refusal = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(message));
 
         Assert.Equal(550, (int)refusal.StatusCode);
-        Assert.Empty(_server.State.Mails);
+        Assert.Empty(Server.State.Mails);
     }
 }

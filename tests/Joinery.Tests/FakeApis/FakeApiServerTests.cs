@@ -7,23 +7,8 @@ using Joinery.FakeApis;
 namespace Joinery.Tests.FakeApis;
 
 /// <summary>The fake external APIs over real HTTP, as the services and the end-to-end tests will meet them.</summary>
-public sealed class FakeApiServerTests : IAsyncLifetime
+public sealed class FakeApiServerTests : RunningFakeApiServer
 {
-    FakeApiServer _server = null!;
-    HttpClient _http = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await FakeApiServer.StartAsync();
-        _http = new HttpClient { BaseAddress = _server.BaseUri };
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-    }
-
     Task<HttpResponseMessage> SyncContact(string email, string? token = FakeApiOptions.DefaultActiveCampaignToken, string firstName = "Ada")
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "api/3/contact/sync")
@@ -32,14 +17,14 @@ public sealed class FakeApiServerTests : IAsyncLifetime
         };
         if (token is not null)
             request.Headers.Add("Api-Token", token);
-        return _http.SendAsync(request);
+        return Http.SendAsync(request);
     }
 
     Task<HttpResponseMessage> DeleteContact(string id)
     {
         var request = new HttpRequestMessage(HttpMethod.Delete, $"api/3/contacts/{id}");
         request.Headers.Add("Api-Token", FakeApiOptions.DefaultActiveCampaignToken);
-        return _http.SendAsync(request);
+        return Http.SendAsync(request);
     }
 
     Task<HttpResponseMessage> Invite(string email, string? token = FakeApiOptions.DefaultSlackToken, bool resend = false)
@@ -56,7 +41,7 @@ public sealed class FakeApiServerTests : IAsyncLifetime
         var request = new HttpRequestMessage(HttpMethod.Post, "api/admin.users.invite") { Content = new FormUrlEncodedContent(fields) };
         if (token is not null)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return _http.SendAsync(request);
+        return Http.SendAsync(request);
     }
 
     static async Task<JsonElement> Json(HttpResponseMessage response) =>
@@ -70,7 +55,7 @@ public sealed class FakeApiServerTests : IAsyncLifetime
     }
 
     async Task<JsonElement> RequestLog(string? email = null) =>
-        await Json(await _http.GetAsync(email is null ? "_fake/requests" : $"_fake/requests?email={Uri.EscapeDataString(email)}"));
+        await Json(await Http.GetAsync(email is null ? "_fake/requests" : $"_fake/requests?email={Uri.EscapeDataString(email)}"));
 
     [Fact]
     public async Task Should_create_a_contact_with_201_then_update_it_with_200()
@@ -87,7 +72,7 @@ public sealed class FakeApiServerTests : IAsyncLifetime
         Assert.Equal("1", second.GetProperty("id").GetString());
         Assert.Equal("Augusta", second.GetProperty("firstName").GetString());
 
-        Assert.Single(_server.State.Contacts);
+        Assert.Single(Server.State.Contacts);
     }
 
     [Fact]
@@ -99,7 +84,7 @@ public sealed class FakeApiServerTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, missing.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, wrong.StatusCode);
         Assert.Equal("Forbidden", (await Json(missing)).GetProperty("message").GetString());
-        Assert.Empty(_server.State.Contacts);
+        Assert.Empty(Server.State.Contacts);
     }
 
     [Fact]
@@ -122,7 +107,7 @@ public sealed class FakeApiServerTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
         Assert.Equal($"No Result found for Subscriber with id {id}", (await Json(again)).GetProperty("message").GetString());
-        Assert.Empty(_server.State.Contacts);
+        Assert.Empty(Server.State.Contacts);
     }
 
     [Fact]
@@ -135,7 +120,7 @@ public sealed class FakeApiServerTests : IAsyncLifetime
         Assert.Equal("already_invited", await SlackError(await Invite("ADA@example.org")));
         Assert.Null(await SlackError(await Invite("ada@example.org", resend: true)));
 
-        var invite = _server.State.Invites[0];
+        var invite = Server.State.Invites[0];
         Assert.Equal(("T0FAKE", "C0GENERAL,C0RANDOM", "Ada Lovelace"), (invite.TeamId, invite.ChannelIds, invite.RealName));
     }
 
@@ -144,13 +129,13 @@ public sealed class FakeApiServerTests : IAsyncLifetime
     {
         Assert.Equal("not_authed", await SlackError(await Invite("ada@example.org", token: null)));
         Assert.Equal("invalid_auth", await SlackError(await Invite("ada@example.org", token: "xoxp-wrong")));
-        Assert.Empty(_server.State.Invites);
+        Assert.Empty(Server.State.Invites);
     }
 
     [Fact]
     public async Task Should_answer_already_in_team_for_a_seeded_member()
     {
-        (await _http.PostAsJsonAsync("_fake/members", new { email = "Member@example.org" })).EnsureSuccessStatusCode();
+        (await Http.PostAsJsonAsync("_fake/members", new { email = "Member@example.org" })).EnsureSuccessStatusCode();
 
         Assert.Equal("already_in_team", await SlackError(await Invite("member@example.org")));
     }
@@ -158,8 +143,8 @@ public sealed class FakeApiServerTests : IAsyncLifetime
     [Fact]
     public async Task Should_fail_calls_for_an_email_with_a_configured_failure_until_cleared()
     {
-        (await _http.PostAsJsonAsync("_fake/failures", new { api = "slack", email = "Doomed@example.org" })).EnsureSuccessStatusCode();
-        (await _http.PostAsJsonAsync("_fake/failures",
+        (await Http.PostAsJsonAsync("_fake/failures", new { api = "slack", email = "Doomed@example.org" })).EnsureSuccessStatusCode();
+        (await Http.PostAsJsonAsync("_fake/failures",
             new { api = "activecampaign", email = "doomed@example.org", error = "duplicate", status = 400 })).EnsureSuccessStatusCode();
 
         Assert.Equal("invalid_email", await SlackError(await Invite("doomed@example.org")));
@@ -169,7 +154,7 @@ public sealed class FakeApiServerTests : IAsyncLifetime
         Assert.Equal("duplicate", (await Json(sync)).GetProperty("errors")[0].GetProperty("code").GetString());
         Assert.Null(await SlackError(await Invite("someone.else@example.org")));
 
-        (await _http.DeleteAsync("_fake/failures")).EnsureSuccessStatusCode();
+        (await Http.DeleteAsync("_fake/failures")).EnsureSuccessStatusCode();
         Assert.Null(await SlackError(await Invite("doomed@example.org")));
     }
 
@@ -181,7 +166,7 @@ public sealed class FakeApiServerTests : IAsyncLifetime
         await Invite("grace@example.org");
         await Invite("grace@example.org");
         await DeleteContact(id!);
-        await _http.GetAsync("_fake/contacts");
+        await Http.GetAsync("_fake/contacts");
 
         var log = (await RequestLog()).EnumerateArray()
             .Select(r => (
@@ -210,13 +195,13 @@ public sealed class FakeApiServerTests : IAsyncLifetime
     {
         await SyncContact("ada@example.org");
         await Invite("ada@example.org");
-        (await _http.PostAsJsonAsync("_fake/members", new { email = "member@example.org" })).EnsureSuccessStatusCode();
+        (await Http.PostAsJsonAsync("_fake/members", new { email = "member@example.org" })).EnsureSuccessStatusCode();
 
-        (await _http.PostAsync("_fake/reset", content: null)).EnsureSuccessStatusCode();
+        (await Http.PostAsync("_fake/reset", content: null)).EnsureSuccessStatusCode();
 
         Assert.Equal(0, (await RequestLog()).GetArrayLength());
-        Assert.Equal(0, (await Json(await _http.GetAsync("_fake/contacts"))).GetArrayLength());
-        Assert.Equal(0, (await Json(await _http.GetAsync("_fake/invites"))).GetArrayLength());
+        Assert.Equal(0, (await Json(await Http.GetAsync("_fake/contacts"))).GetArrayLength());
+        Assert.Equal(0, (await Json(await Http.GetAsync("_fake/invites"))).GetArrayLength());
         Assert.Null(await SlackError(await Invite("member@example.org")));
     }
 
@@ -229,7 +214,7 @@ public sealed class FakeApiServerTests : IAsyncLifetime
         Assert.Single(answers, error => error is null);
         Assert.All(answers.Where(error => error is not null), error => Assert.Equal("already_invited", error));
         Assert.All(syncs, response => Assert.Equal(HttpStatusCode.Created, response.StatusCode));
-        Assert.Equal(200, _server.State.Contacts.Select(c => c.Id).Distinct().Count());
-        Assert.Equal(400, _server.State.Requests.Count);
+        Assert.Equal(200, Server.State.Contacts.Select(c => c.Id).Distinct().Count());
+        Assert.Equal(400, Server.State.Requests.Count);
     }
 }

@@ -7,35 +7,20 @@ using Joinery.FakeApis;
 namespace Joinery.Tests.FakeApis;
 
 /// <summary>The fake Turnstile siteverify answers as Cloudflare documents it: codes, test secrets, tokens good once.</summary>
-public sealed class Verifying_captcha_tokens_at_the_fake_turnstile : IAsyncLifetime
+public sealed class Verifying_captcha_tokens_at_the_fake_turnstile : RunningFakeApiServer
 {
     const string Secret = FakeApiOptions.DefaultTurnstileSecret;
 
-    FakeApiServer _server = null!;
-    HttpClient _http = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await FakeApiServer.StartAsync();
-        _http = new HttpClient { BaseAddress = _server.BaseUri };
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-    }
-
     async Task<string> Token(string query = "")
     {
-        using var response = await _http.PostAsync("_fake/turnstile/tokens" + query, null);
+        using var response = await Http.PostAsync("_fake/turnstile/tokens" + query, null);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
     }
 
     async Task<JsonElement> Verify(HttpContent content)
     {
-        using var response = await _http.PostAsync("turnstile/v0/siteverify", content);
+        using var response = await Http.PostAsync("turnstile/v0/siteverify", content);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode); // like Cloudflare: the outcome is in the body
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
@@ -105,14 +90,14 @@ public sealed class Verifying_captcha_tokens_at_the_fake_turnstile : IAsyncLifet
 
         Assert.Equal(expected is null, answer.GetProperty("success").GetBoolean());
         Assert.Equal(expected, Error(answer));
-        Assert.Equal(expected, _server.State.Requests.Snapshot().Single(r => r.Api == FakeApiNames.Turnstile).Error);
+        Assert.Equal(expected, Server.State.Requests.Snapshot().Single(r => r.Api == FakeApiNames.Turnstile).Error);
     }
 
     [Fact]
     public async Task Forgets_its_tokens_on_reset()
     {
         var token = await Token();
-        (await _http.PostAsync("_fake/reset", null)).EnsureSuccessStatusCode();
+        (await Http.PostAsync("_fake/reset", null)).EnsureSuccessStatusCode();
         Assert.Equal("invalid-input-response", Error(await VerifyForm(new() { ["secret"] = Secret, ["response"] = token })));
     }
 }
