@@ -28,22 +28,15 @@ public sealed class AdminSignInLimiter : IDisposable
     {
         _addresses = addresses;
         var settings = options.Value;
-        _limiter = PartitionedRateLimiter.Create<string, string>(key => settings.AdminSignInLimit <= 0
-            ? RateLimitPartition.GetNoLimiter(key)
-            : RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
-            {
-                PermitLimit = settings.AdminSignInLimit,
-                Window = settings.AdminSignInWindow,
-                QueueLimit = 0,
-                AutoReplenishment = true,
-            }), StringComparer.Ordinal);
+        _limiter = PartitionedRateLimiter.Create<string, string>(
+            key => SignupRateLimiting.FixedWindow(key, settings.AdminSignInLimit, settings.AdminSignInWindow), StringComparer.Ordinal);
     }
 
     /// <summary>Null while this client may still try this username; else how long until it may.</summary>
     public TimeSpan? Blocked(HttpContext context, string? username)
     {
         using var lease = _limiter.AttemptAcquire(Key(context, username), permitCount: 0);
-        return lease.IsAcquired ? null : RetryAfter(lease);
+        return lease.IsAcquired ? null : SignupRateLimiting.RetryAfter(lease);
     }
 
     /// <summary>Counts one wrong sign-in.</summary>
@@ -54,9 +47,6 @@ public sealed class AdminSignInLimiter : IDisposable
 
     string Key(HttpContext context, string? username) =>
         _addresses.PartitionKey(context) + "|" + (username ?? "").Trim().ToLowerInvariant();
-
-    static TimeSpan RetryAfter(RateLimitLease lease) =>
-        lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
 
     public void Dispose() => _limiter.Dispose();
 }

@@ -42,28 +42,33 @@ public static class SignupRateLimiting
             limiter.AddPolicy(PerIpPolicy, context =>
             {
                 var options = context.RequestServices.GetRequiredService<IOptions<SignupRateLimitOptions>>().Value;
-                var key = VisitorAddress.PartitionKeyOf(context);
-                return options.PerIpLimit <= 0
-                    ? RateLimitPartition.GetNoLimiter(key)
-                    : RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
-                    {
-                        PermitLimit = options.PerIpLimit,
-                        Window = options.PerIpWindow,
-                        QueueLimit = 0,
-                        AutoReplenishment = true,
-                    });
+                return FixedWindow(VisitorAddress.PartitionKeyOf(context), options.PerIpLimit, options.PerIpWindow);
             });
             limiter.OnRejected = async (rejected, cancellationToken) =>
             {
-                var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : (TimeSpan?)null;
                 rejected.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SignupRateLimiting))
                     .LogInformation("Refused a signup: too many from client {ClientHash}", VisitorAddress.PartitionKeyOf(rejected.HttpContext));
-                await TooManyRequests(retryAfter, "Too many signups from your network. Please try again later.")
+                await TooManyRequests(RetryAfter(rejected.Lease), "Too many signups from your network. Please try again later.")
                     .ExecuteAsync(rejected.HttpContext);
             };
         });
         return builder;
     }
+
+    /// <summary>One fixed window of <paramref name="limit"/> permits per key, no queue; a limit of 0 (or less) turns it off.</summary>
+    public static RateLimitPartition<string> FixedWindow(string key, int limit, TimeSpan window) => limit <= 0
+        ? RateLimitPartition.GetNoLimiter(key)
+        : RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = limit,
+            Window = window,
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+
+    /// <summary>How long a refused lease says to wait; a minute when it does not say.</summary>
+    public static TimeSpan RetryAfter(RateLimitLease lease) =>
+        lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
 
     /// <summary>429 as application/problem+json, with <c>Retry-After</c> in whole seconds (at least 1).</summary>
     public static IResult TooManyRequests(TimeSpan? retryAfter, string detail) => new RetryAfterResult(
@@ -95,24 +100,15 @@ public sealed class EmailRateLimiter : IDisposable
     public EmailRateLimiter(IOptions<SignupRateLimitOptions> options)
     {
         var settings = options.Value;
-        _limiter = PartitionedRateLimiter.Create<string, string>(email => settings.PerEmailLimit <= 0
-            ? RateLimitPartition.GetNoLimiter(email)
-            : RateLimitPartition.GetFixedWindowLimiter(email, _ => new FixedWindowRateLimiterOptions
-            {
-                PermitLimit = settings.PerEmailLimit,
-                Window = settings.PerEmailWindow,
-                QueueLimit = 0,
-                AutoReplenishment = true,
-            }), StringComparer.Ordinal);
+        _limiter = PartitionedRateLimiter.Create<string, string>(
+            email => SignupRateLimiting.FixedWindow(email, settings.PerEmailLimit, settings.PerEmailWindow), StringComparer.Ordinal);
     }
 
     /// <summary>Null when the signup may go on; else how long until this email may try again.</summary>
     public TimeSpan? TryAcquire(string normalizedEmail)
     {
         using var lease = _limiter.AttemptAcquire(normalizedEmail);
-        if (lease.IsAcquired)
-            return null;
-        return lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
+        return lease.IsAcquired ? null : SignupRateLimiting.RetryAfter(lease);
     }
 
     public void Dispose() => _limiter.Dispose();
